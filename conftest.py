@@ -1,0 +1,118 @@
+"""Fixtures shared by every app's tests: a course with users in every role, and a real browser."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).parent / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    """One course with a module, a question and people in every role, plus a second course."""
+
+    course: object
+    module: object
+    question: object
+    student: object
+    other_student: object
+    ta: object
+    instructor: object
+    outsider: object
+    other_course: object
+    other_ta: object
+    response: object  # the student's submitted response to `question`
+    other_response: object  # other_student's response
+
+    def user(self, role: str):
+        return None if role == "anonymous" else getattr(self, role)
+
+
+@pytest.fixture
+def world(db) -> World:
+    from courses.models import Role
+    from courses.tests.factories import enroll, make_course, make_module, make_question, make_response, make_user
+
+    course = make_course("ml-systems", title="ML Systems")
+    module = make_module(course, 1, slug="activations", title="Activations")
+    question = make_question(module, 1)
+    student, other_student = make_user("student"), make_user("other_student")
+    ta, instructor, outsider = make_user("ta"), make_user("instructor"), make_user("outsider")
+    other_course = make_course("other-course")
+    other_ta = make_user("other_ta")
+    enroll(student, course)
+    enroll(other_student, course)
+    enroll(ta, course, Role.TA)
+    enroll(instructor, course, Role.INSTRUCTOR)
+    enroll(other_ta, other_course, Role.TA)
+    return World(
+        course=course, module=module, question=question, student=student, other_student=other_student,
+        ta=ta, instructor=instructor, outsider=outsider, other_course=other_course, other_ta=other_ta,
+        response=make_response(student, question), other_response=make_response(other_student, question),
+    )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def page(request, browser):
+    """A fresh browser context per test; a screenshot is kept in test-artifacts/ when the test fails."""
+    context = browser.new_context()
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+@pytest.fixture
+def login(live_server):
+    """Log a page in as `user` through the real login form."""
+
+    def _login(page, user, password: str = "pw") -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+
+    return _login
