@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("authoring/", include("courses.authoring_urls")),
     path("grading/", include("grading.urls")),
     path("activations/", include("activations.urls")),
     path("", include("courses.urls")),
