@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -212,6 +214,10 @@ class ResponseStatus(models.TextChoices):
     SUBMITTED = "submitted", "Submitted"
 
 
+def new_pseudonym() -> str:
+    return secrets.token_hex(3).upper()
+
+
 class Response(models.Model):
     """A student's answer to one question: the working text and the last submitted text.
 
@@ -229,13 +235,18 @@ class Response(models.Model):
     submitted_word_count = models.PositiveIntegerField(null=True, blank=True)
     submission_count = models.PositiveIntegerField(default=0)
     is_late = models.BooleanField(default=False)
+    pseudonym = models.CharField(
+        max_length=8, default=new_pseudonym,
+        help_text="What graders see instead of the name; random, so ordering by it is a fair shuffle.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["question", "student"]
+        ordering = ["question", "pseudonym"]
         constraints = [
             models.UniqueConstraint(fields=["student", "question"], name="response_unique_per_student_question"),
+            models.UniqueConstraint(fields=["question", "pseudonym"], name="response_pseudonym_unique_in_question"),
             models.CheckConstraint(
                 condition=Q(status="draft") | Q(submitted_at__isnull=False),
                 name="response_submitted_has_time",
@@ -247,6 +258,10 @@ class Response(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:response", args=[self.pk])
+
+    @property
+    def display_pseudonym(self) -> str:
+        return f"Response {self.pseudonym}"
 
     @property
     def is_submitted(self) -> bool:

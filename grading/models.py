@@ -1,0 +1,192 @@
+"""Grades, their audit trail, grading leases, name reveals, releases, regrade requests and the comment bank."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from courses.models import AppendOnlyModel, Question, Response, RubricBand
+
+LEASE_DURATION = timedelta(minutes=5)
+
+
+class Grade(models.Model):
+    """The current grade of one response. Every change also appends a GradeEvent.
+
+    `version` is bumped by every change; a save based on an older version is a
+    conflict and is never applied silently. `points` copies the question's
+    points at grading time so the database can forbid a score outside 0..points.
+    """
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="grade")
+    band = models.ForeignKey(RubricBand, on_delete=models.PROTECT, related_name="grades")
+    score = models.PositiveIntegerField()
+    points = models.PositiveIntegerField()
+    feedback = models.TextField(blank=True, help_text="Markdown, shown to the student after release.")
+    graded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grades_given")
+    graded_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+    submission_number = models.PositiveIntegerField(
+        default=1, help_text="Which of the student's submissions was graded (Response.submission_count then)."
+    )
+    needs_review = models.BooleanField(default=False, help_text="Set when the question's rubric changed after grading.")
+    review_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["response"]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__lte=F("points")), name="grade_score_within_points"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="grade_version_positive"),
+        ]
+        indexes = [models.Index(fields=["graded_by"], name="grade_graded_by")]
+
+    def __str__(self) -> str:
+        return f"{self.score}/{self.points} ({self.band.label}) for {self.response}"
+
+
+class GradeEventKind(models.TextChoices):
+    GRADED = "graded", "Graded"
+    CHANGED = "changed", "Changed"
+    CONFLICT_RESOLVED = "conflict_resolved", "Conflict resolved"
+    REGRADE = "regrade", "Changed on regrade"
+    FLAGGED = "flagged", "Flagged for review"
+
+
+class GradeEvent(AppendOnlyModel):
+    """Audit row: who changed a grade, when, from what to what."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="grade_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grade_events")
+    kind = models.CharField(max_length=30, choices=GradeEventKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+    old_score = models.PositiveIntegerField(null=True, blank=True)
+    new_score = models.PositiveIntegerField(null=True, blank=True)
+    old_band = models.CharField(max_length=60, blank=True)
+    new_band = models.CharField(max_length=60, blank=True)
+    old_feedback = models.TextField(blank=True)
+    new_feedback = models.TextField(blank=True)
+    version = models.PositiveIntegerField(help_text="Grade version after this event.")
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["response", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class GradingLease(models.Model):
+    """A short claim on a response while a grader has it open (expires without activity)."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="lease")
+    holder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="grading_leases")
+    taken_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["expires_at"], name="lease_expires_at")]
+
+    def __str__(self) -> str:
+        return f"{self.response} held by {self.holder} until {self.expires_at:%H:%M:%S}"
+
+    def is_active(self, now=None) -> bool:
+        return self.expires_at > (now or timezone.now())
+
+
+class NameReveal(AppendOnlyModel):
+    """Every time a grader un-blinds a response."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="name_reveals")
+    revealed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="name_reveals")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.revealed_by} revealed {self.response.display_pseudonym} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class GradeRelease(models.Model):
+    """Whether a question's grades are visible to its students. History lives in ReleaseEvent."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="release")
+    released = models.BooleanField(default=False)
+    released_at = models.DateTimeField(null=True, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(released=False) | Q(released_at__isnull=False), name="release_released_has_time"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {'released' if self.released else 'not released'}"
+
+
+class ReleaseEvent(AppendOnlyModel):
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="release_events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    released = models.BooleanField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["question", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{'Released' if self.released else 'Withdrawn'} {self.question} by {self.actor}"
+
+
+class RegradeStatus(models.TextChoices):
+    OPEN = "open", "Awaiting reply"
+    ANSWERED = "answered", "Answered"
+
+
+class RegradeRequest(models.Model):
+    """A student's one request per question to look again, and staff's written answer."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="regrade_request")
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, choices=RegradeStatus.choices, default=RegradeStatus.OPEN)
+    reply = models.TextField(blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    score_before = models.PositiveIntegerField(null=True, blank=True)
+    score_after = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(answered_at__isnull=False) & ~Q(reply="")),
+                name="regrade_answered_has_reply",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Regrade of {self.response} ({self.get_status_display()})"
+
+
+class Comment(models.Model):
+    """A reusable feedback snippet for one question (the comment bank)."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="bank_comments")
+    text = models.TextField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["question", "created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
