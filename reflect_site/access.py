@@ -1,6 +1,6 @@
 """The access matrix's vocabulary: each app lists, per view, what every role gets.
 
-Apps declare their cases in `<app>/tests/access_cases.py` as a list named CASES;
+Apps declare their cases in `<app>/tests/access_cases*.py` as lists named CASES;
 reflect_site/tests/test_access_matrix.py runs them all and checks that every
 named URL of the site has at least one case.
 """

@@ -1,6 +1,7 @@
 """Every view, every role: the status each must get. A stranger's object is a 404."""
 
 import importlib
+import pkgutil
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -16,8 +17,10 @@ EXEMPT_NAMES = {"login", "logout"}
 def _cases() -> list[AccessCase]:
     cases = []
     for app in APPS:
-        module = importlib.import_module(f"{app}.tests.access_cases")
-        cases.extend(module.CASES)
+        package = importlib.import_module(f"{app}.tests")
+        for info in pkgutil.iter_modules(package.__path__):
+            if info.name.startswith("access_cases"):
+                cases.extend(importlib.import_module(f"{app}.tests.{info.name}").CASES)
     return cases
 
 
