@@ -51,6 +51,7 @@ class Grade(models.Model):
 class GradeEventKind(models.TextChoices):
     GRADED = "graded", "Graded"
     CHANGED = "changed", "Changed"
+    CONFLICT_REFUSED = "conflict_refused", "Conflicting save (not applied)"
     CONFLICT_RESOLVED = "conflict_resolved", "Conflict resolved"
     REGRADE = "regrade", "Changed on regrade"
     FLAGGED = "flagged", "Flagged for review"

@@ -1,15 +1,347 @@
-"""Reads of grades with permission logic."""
+"""Reads of grades with permission logic: every staff lookup puts the user in the query."""
+
+from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, F, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from courses.models import (
+    STAFF_ROLES,
+    Course,
+    Enrollment,
+    Module,
+    Question,
+    Response,
+    ResponseStatus,
+    Role,
+)
+from grading.models import Comment, Grade, GradeRelease, NameReveal, RegradeRequest, RegradeStatus
 
 
-def released_grades_for_student(student, questions: Iterable) -> dict:
+def _staff_enrollments(user):
+    return Enrollment.objects.filter(user=user, role__in=STAFF_ROLES)
+
+
+def course_for_staff(user, slug: str) -> tuple[Course, str]:
+    """The course and the user's staff role in it; 404 unless the user is its TA or instructor."""
+    enrollment = (
+        _staff_enrollments(user).select_related("course").filter(course__slug=slug).first()
+    )
+    if enrollment is None:
+        raise Http404("No such course.")
+    return enrollment.course, enrollment.role
+
+
+def question_for_staff(user, pk: int) -> tuple[Question, str]:
+    """The question (with module and course) and the user's staff role; 404 for anyone else."""
+    question = (
+        Question.objects.select_related("module__course")
+        .filter(pk=pk, module__course__enrollments__user=user, module__course__enrollments__role__in=STAFF_ROLES)
+        .annotate(staff_role=F("module__course__enrollments__role"))
+        .first()
+    )
+    if question is None:
+        raise Http404("No such question.")
+    return question, question.staff_role
+
+
+def module_for_staff(user, course_slug: str, module_slug: str) -> tuple[Module, str]:
+    """The module and the user's staff role in its course; 404 for anyone else."""
+    module = (
+        Module.objects.select_related("course")
+        .filter(
+            course__slug=course_slug, slug=module_slug,
+            course__enrollments__user=user, course__enrollments__role__in=STAFF_ROLES,
+        )
+        .annotate(staff_role=F("course__enrollments__role"))
+        .first()
+    )
+    if module is None:
+        raise Http404("No such module.")
+    return module, module.staff_role
+
+
+def gradable_responses() -> QuerySet[Response]:
+    """Submitted responses only: drafts never reach a grader."""
+    return Response.objects.filter(status=ResponseStatus.SUBMITTED)
+
+
+def response_for_staff(user, pk: int) -> tuple[Response, str]:
+    """A submitted response with its question, module, course, grade, lease and regrade request.
+
+    404 unless the user is staff of the response's course. Nothing on the result
+    queries again except `question.bands` and `question.bank_comments`.
+    """
+    response = (
+        gradable_responses()
+        .select_related(
+            "question__module__course", "grade__band", "grade__graded_by", "lease__holder",
+            "regrade_request__answered_by", "question__release",
+        )
+        .filter(
+            pk=pk,
+            question__module__course__enrollments__user=user,
+            question__module__course__enrollments__role__in=STAFF_ROLES,
+        )
+        .annotate(staff_role=F("question__module__course__enrollments__role"))
+        .first()
+    )
+    if response is None:
+        raise Http404("No such response.")
+    return response, response.staff_role
+
+
+def regrade_for_staff(user, pk: int) -> RegradeRequest:
+    """A regrade request with its response and grade; 404 unless the user is staff of its course."""
+    regrade = (
+        RegradeRequest.objects.select_related("response__question__module__course", "response__grade__band")
+        .filter(
+            pk=pk,
+            response__question__module__course__enrollments__user=user,
+            response__question__module__course__enrollments__role__in=STAFF_ROLES,
+        )
+        .first()
+    )
+    if regrade is None:
+        raise Http404("No such regrade request.")
+    return regrade
+
+
+def response_for_student(user, pk: int) -> Response:
+    """The user's own response, with its question and course; 404 for anyone else's."""
+    response = (
+        Response.objects.select_related("question__module__course")
+        .filter(pk=pk, student=user, question__module__course__enrollments__user=user)
+        .first()
+    )
+    if response is None:
+        raise Http404("No such response.")
+    return response
+
+
+def is_instructor(role: str) -> bool:
+    return role == Role.INSTRUCTOR
+
+
+# Course overview -------------------------------------------------------------------------------------------------
+
+_SUBMITTED = Q(responses__status=ResponseStatus.SUBMITTED)
+_FLAGGED = _SUBMITTED & (
+    Q(responses__grade__needs_review=True) | Q(responses__grade__submission_number__lt=F("responses__submission_count"))
+)
+
+
+@dataclass
+class ModuleProgress:
+    module: Module
+    questions: list[Question]
+
+    @property
+    def released_count(self) -> int:
+        return sum(1 for q in self.questions if q.is_released)
+
+    @property
+    def all_released(self) -> bool:
+        return bool(self.questions) and self.released_count == len(self.questions)
+
+
+def course_overview(course: Course) -> tuple[list[ModuleProgress], int]:
+    """Modules → questions with grading progress, and the number of enrolled students; three queries."""
+    modules = list(course.modules.all())
+    questions = (
+        Question.objects.filter(module__course=course)
+        .select_related("release")
+        .annotate(
+            submitted=Count("responses", filter=_SUBMITTED),
+            graded=Count("responses__grade", filter=_SUBMITTED),
+            late=Count("responses", filter=_SUBMITTED & Q(responses__is_late=True)),
+            flagged=Count("responses", filter=_FLAGGED),
+            regrades_open=Count(
+                "responses__regrade_request", filter=Q(responses__regrade_request__status=RegradeStatus.OPEN)
+            ),
+        )
+        .order_by("module__number", "number")
+    )
+    by_module: dict[int, list[Question]] = {m.pk: [] for m in modules}
+    for question in questions:
+        release = getattr(question, "release", None) if _has_release(question) else None
+        question.is_released = bool(release and release.released)
+        by_module[question.module_id].append(question)
+    students = Enrollment.objects.filter(course=course, role=Role.STUDENT).count()
+    return [ModuleProgress(module=m, questions=by_module[m.pk]) for m in modules], students
+
+
+def _has_release(question: Question) -> bool:
+    try:
+        question.release  # noqa: B018 - select_related filled it, or raises for a missing row
+    except GradeRelease.DoesNotExist:
+        return False
+    return True
+
+
+def question_is_released(question: Question) -> bool:
+    """True when the question's grades are visible to students (uses a select_related `release`)."""
+    return _has_release(question) and question.release.released
+
+
+# Queue -----------------------------------------------------------------------------------------------------------
+
+QUEUE_FILTERS = {
+    "all": "All submitted",
+    "ungraded": "Ungraded",
+    "graded": "Graded",
+    "mine": "Graded by me",
+    "flagged": "Flagged",
+    "late": "Late",
+    "regrade": "Regrade requested",
+}
+
+
+def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Response]:
+    """Submitted responses of `question` in pseudonym order (a stable shuffle), filtered.
+
+    Selects grade, grader, lease holder and regrade request, so listing a page is one query.
+    """
+    responses = (
+        gradable_responses()
+        .filter(question=question)
+        .select_related("grade__band", "grade__graded_by", "lease__holder", "regrade_request")
+        .order_by("pseudonym")
+    )
+    if which == "ungraded":
+        responses = responses.filter(grade__isnull=True)
+    elif which == "graded":
+        responses = responses.filter(grade__isnull=False)
+    elif which == "mine":
+        responses = responses.filter(grade__graded_by=user)
+    elif which == "flagged":
+        responses = responses.filter(
+            Q(grade__needs_review=True) | Q(grade__submission_number__lt=F("submission_count"))
+        )
+    elif which == "late":
+        responses = responses.filter(is_late=True)
+    elif which == "regrade":
+        responses = responses.filter(regrade_request__isnull=False).order_by("regrade_request__status", "pseudonym")
+    return responses
+
+
+def next_ungraded(question: Question, user, *, after: str = "", now: datetime | None = None) -> Response | None:
+    """The next ungraded response after pseudonym `after` (wrapping round), skipping ones others hold now."""
+    now = now or timezone.now()
+    candidates = (
+        gradable_responses()
+        .filter(question=question, grade__isnull=True)
+        .exclude(Q(lease__expires_at__gt=now) & ~Q(lease__holder=user))
+        .order_by("pseudonym")
+        .only("pk", "pseudonym")
+    )
+    return candidates.filter(pseudonym__gt=after).first() or candidates.exclude(pseudonym=after).first()
+
+
+def active_lease_holder(response: Response, user, now: datetime | None = None):
+    """Another user holding a live lease on `response` (uses the selected `lease`), else None."""
+    lease = getattr(response, "lease", None) if _has_lease(response) else None
+    if lease is not None and lease.is_active(now) and lease.holder_id != user.pk:
+        return lease.holder
+    return None
+
+
+def _has_lease(response: Response) -> bool:
+    from grading.models import GradingLease
+
+    try:
+        response.lease  # noqa: B018
+    except GradingLease.DoesNotExist:
+        return False
+    return True
+
+
+def grade_of(response: Response) -> Grade | None:
+    """The response's grade from select_related, or None."""
+    try:
+        return response.grade
+    except Grade.DoesNotExist:
+        return None
+
+
+def regrade_of(response: Response) -> RegradeRequest | None:
+    """The response's regrade request from select_related, or None."""
+    try:
+        return response.regrade_request
+    except RegradeRequest.DoesNotExist:
+        return None
+
+
+def has_revealed(response: Response, user) -> bool:
+    return NameReveal.objects.filter(response=response, revealed_by=user).exists()
+
+
+def comment_bank(question: Question) -> list[Comment]:
+    return list(question.bank_comments.all())
+
+
+# Student side ----------------------------------------------------------------------------------------------------
+
+
+def released_grades_for_student(student, questions: Iterable) -> dict[int, Grade]:
     """question_id → the student's released grade, in one query."""
-    return {}
+    grades = (
+        Grade.objects.filter(
+            response__student=student,
+            response__question__in=list(questions),
+            response__question__release__released=True,
+        )
+        .select_related("band")
+        .annotate(question_id=F("response__question_id"))
+    )
+    return {grade.question_id: grade for grade in grades}
 
 
 def question_has_grades(question) -> bool:
     """True when any response to `question` has been graded."""
-    from grading.models import Grade
-
     return Grade.objects.filter(response__question=question).exists()
+
+
+def regrade_deadline(release: GradeRelease | None, course: Course) -> datetime | None:
+    if release is None or not release.released or release.released_at is None:
+        return None
+    return release.released_at + timedelta(days=course.regrade_window_days)
+
+
+def student_grade_context(*, response: Response) -> dict:
+    """Context for templates/grading/_student_grade.html on the student's own response page.
+
+    Never carries the mark scheme or the grader's name. Three queries at most:
+    the release, the released grade with its band, the regrade request.
+    """
+    question = response.question
+    release = GradeRelease.objects.filter(question_id=response.question_id).first()
+    released = bool(release and release.released)
+    grade = None
+    if released:
+        grade = Grade.objects.select_related("band").filter(response=response).first()
+    regrade = RegradeRequest.objects.filter(response=response).first()
+    deadline = regrade_deadline(release, question.module.course)
+    can_request = bool(
+        response.is_submitted and grade is not None and regrade is None
+        and deadline is not None and timezone.now() <= deadline
+    )
+    if not response.is_submitted:
+        status = "draft"
+    elif grade is None:
+        status = "awaiting"
+    else:
+        status = "released"
+    return {
+        "grading_response": response,
+        "grading_status": status,
+        "grading_grade": grade,
+        "grading_regrade": regrade,
+        "grading_can_request_regrade": can_request,
+        "grading_regrade_deadline": deadline,
+    }

@@ -2,10 +2,281 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from courses.models import Question
-from grading.models import Grade, GradeEvent, GradeEventKind
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from courses.models import Question, Response, ResponseStatus, RubricBand
+from grading.models import (
+    LEASE_DURATION,
+    Comment,
+    Grade,
+    GradeEvent,
+    GradeEventKind,
+    GradeRelease,
+    GradingLease,
+    NameReveal,
+    RegradeRequest,
+    RegradeStatus,
+    ReleaseEvent,
+)
+from grading.selectors import regrade_deadline
+
+
+class GradingError(Exception):
+    """A grading action refused with a message fit to show the user; nothing was changed."""
+
+
+class GradeConflict(GradingError):
+    """The save was based on a version that is no longer current; `current` is the grade as it stands."""
+
+    def __init__(self, current: Grade, posted: PostedGrade):
+        super().__init__(
+            f"{current.graded_by} saved a grade for this response at {current.graded_at:%H:%M:%S} "
+            "while you had it open; yours was not applied."
+        )
+        self.current = current
+        self.posted = posted
+
+
+@dataclass(frozen=True)
+class PostedGrade:
+    """A grade as a grader submitted it, kept to show beside the current one on conflict."""
+
+    band: RubricBand
+    score: int
+    feedback: str
+    base_version: int
+
+
+def _band_label(grade: Grade | None) -> str:
+    return grade.band.label if grade else ""
+
+
+def grade_check(*, question: Question, band_id, score, points_only: bool = False) -> tuple[RubricBand, int]:
+    """The band and score if they are allowed for `question`; GradingError otherwise."""
+    if band_id in (None, ""):
+        raise GradingError("Pick a band before saving.")
+    band = RubricBand.objects.filter(pk=band_id, question=question).first() if str(band_id).isdigit() else None
+    if band is None:
+        raise GradingError("That band is not one of this question's bands.")
+    if score in (None, ""):
+        raise GradingError(f"Pick a score in {band.label} ({band.range_display}).")
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        raise GradingError("The score must be a whole number.") from None
+    if not band.min_points <= score <= band.max_points:
+        raise GradingError(f"{score} is outside {band.label}, which allows {band.range_display}.")
+    if score > question.points:
+        raise GradingError(f"{score} is above the question's {question.points} points.")
+    return band, score
+
+
+def grade_save(
+    *,
+    response_id: int,
+    actor,
+    band_id,
+    score,
+    feedback: str,
+    base_version: int,
+    kind: str | None = None,
+    note: str = "",
+) -> Grade:
+    """Apply a grade if `base_version` is the current one; otherwise record the refused save and raise GradeConflict.
+
+    The response row is locked first so two graders saving at once are serialised:
+    the second sees the first's new version and gets the conflict.
+    """
+    conflict = None
+    with transaction.atomic():
+        response = (
+            Response.objects.select_for_update(of=("self",))
+            .select_related("question")
+            .filter(pk=response_id, status=ResponseStatus.SUBMITTED)
+            .first()
+        )
+        if response is None:
+            raise GradingError("That response does not exist or has not been submitted.")
+        band, score = grade_check(question=response.question, band_id=band_id, score=score)
+        feedback = (feedback or "").replace("\r\n", "\n").strip()
+        grade = (
+            Grade.objects.select_for_update(of=("self",))
+            .select_related("band", "graded_by")
+            .filter(response=response)
+            .first()
+        )
+        current_version = grade.version if grade else 0
+        if base_version != current_version:
+            if grade is None:
+                raise GradingError("This response's grade changed under you; reload the page.")
+            conflict = GradeConflict(grade, PostedGrade(band, score, feedback, base_version))
+            # Refused saves are audited too, so a lost edit can always be found again.
+            GradeEvent.objects.create(
+                response=response, actor=actor, kind=GradeEventKind.CONFLICT_REFUSED,
+                old_score=grade.score, new_score=score, old_band=grade.band.label, new_band=band.label,
+                old_feedback=grade.feedback, new_feedback=feedback, version=grade.version,
+                note=f"Based on version {base_version}, current is {grade.version}.",
+            )
+        else:
+            old = (grade.score, grade.band.label, grade.feedback) if grade else (None, "", "")
+            if grade is None:
+                grade = Grade(response=response)
+            grade.band = band
+            grade.score = score
+            grade.points = response.question.points
+            grade.feedback = feedback
+            grade.graded_by = actor
+            grade.graded_at = timezone.now()
+            grade.version = current_version + 1
+            grade.submission_number = response.submission_count
+            grade.needs_review = False
+            grade.review_reason = ""
+            grade.save()
+            GradeEvent.objects.create(
+                response=response, actor=actor,
+                kind=kind or (GradeEventKind.GRADED if current_version == 0 else GradeEventKind.CHANGED),
+                old_score=old[0], new_score=score, old_band=old[1], new_band=band.label,
+                old_feedback=old[2], new_feedback=feedback, version=grade.version, note=note[:300],
+                created_at=grade.graded_at,
+            )
+            # Saving ends this grader's claim so the next grader's queue shows the response as free.
+            GradingLease.objects.filter(response=response, holder=actor).update(expires_at=grade.graded_at)
+    if conflict is not None:
+        raise conflict
+    return grade
+
+
+def lease_take(*, response: Response, holder, now=None) -> GradingLease:
+    """Take or renew the lease on `response`; a live lease of someone else is left alone and returned."""
+    now = now or timezone.now()
+    expires = now + LEASE_DURATION
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                lease = (
+                    GradingLease.objects.select_for_update(of=("self",))
+                    .select_related("holder")
+                    .filter(response=response)
+                    .first()
+                )
+                if lease is None:
+                    return GradingLease.objects.create(
+                        response=response, holder=holder, taken_at=now, expires_at=expires
+                    )
+                if lease.holder_id != holder.pk and lease.is_active(now):
+                    return lease
+                if lease.holder_id != holder.pk:
+                    lease.holder, lease.taken_at = holder, now
+                lease.expires_at = expires
+                lease.save(update_fields=["holder", "taken_at", "expires_at"])
+                return lease
+        except IntegrityError:
+            # Another grader created the lease between our read and insert; read theirs.
+            continue
+    return GradingLease.objects.select_related("holder").get(response=response)
+
+
+@transaction.atomic
+def name_reveal(*, response: Response, actor) -> NameReveal:
+    """Record that `actor` un-blinded `response`."""
+    return NameReveal.objects.create(response=response, revealed_by=actor)
+
+
+@transaction.atomic
+def grades_release(*, questions: Iterable[Question], actor, released: bool) -> int:
+    """Release (or withdraw) the grades of `questions`; returns how many changed state."""
+    now = timezone.now()
+    questions = list(questions)
+    existing = {r.question_id: r for r in GradeRelease.objects.select_for_update().filter(question__in=questions)}
+    changed = 0
+    for question in questions:
+        release = existing.get(question.pk)
+        if release is not None and release.released == released:
+            continue
+        if release is None:
+            if not released:
+                continue
+            release = GradeRelease(question=question)
+        release.released = released
+        if released:
+            # The regrade window runs from the latest release.
+            release.released_at = now
+        release.changed_by = actor
+        release.changed_at = now
+        release.save()
+        ReleaseEvent.objects.create(question=question, actor=actor, released=released, created_at=now)
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def regrade_request_create(*, response: Response, student, reason: str, now=None) -> RegradeRequest:
+    """A student's one regrade request for a released grade, inside the course's window."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    response = (
+        Response.objects.select_for_update(of=("self",)).select_related("question__module__course").get(pk=response.pk)
+    )
+    if response.student_id != student.pk:
+        raise GradingError("Only the student who wrote this response can ask for a regrade.")
+    if not reason:
+        raise GradingError("Say why you think the grade should change.")
+    if RegradeRequest.objects.filter(response=response).exists():
+        raise GradingError("You have already asked for a regrade of this question.")
+    release = GradeRelease.objects.filter(question_id=response.question_id).first()
+    grade = Grade.objects.filter(response=response).first()
+    if release is None or not release.released or grade is None:
+        raise GradingError("You can ask for a regrade once your grade has been released.")
+    deadline = regrade_deadline(release, response.question.module.course)
+    if now > deadline:
+        raise GradingError(f"The regrade window closed on {deadline:%Y-%m-%d %H:%M} UTC.")
+    return RegradeRequest.objects.create(response=response, reason=reason, created_at=now, score_before=grade.score)
+
+
+def regrade_answer(
+    *, regrade: RegradeRequest, actor, reply: str, band_id=None, score=None, base_version: int
+) -> RegradeRequest:
+    """Answer a regrade request in writing, changing the grade (audited as a regrade) when band or score differ."""
+    reply = (reply or "").strip()
+    if not reply:
+        raise GradingError("Write a reply to the student.")
+    with transaction.atomic():
+        regrade = RegradeRequest.objects.select_for_update().get(pk=regrade.pk)
+        if regrade.status != RegradeStatus.OPEN:
+            raise GradingError("This regrade request has already been answered.")
+        grade = Grade.objects.select_related("band").get(response_id=regrade.response_id)
+        new_band_id = band_id if band_id not in (None, "") else grade.band_id
+        new_score = score if score not in (None, "") else grade.score
+        if str(new_band_id) != str(grade.band_id) or str(new_score) != str(grade.score):
+            grade = grade_save(
+                response_id=regrade.response_id, actor=actor, band_id=new_band_id, score=new_score,
+                feedback=grade.feedback, base_version=base_version, kind=GradeEventKind.REGRADE,
+                note="Regrade request answered.",
+            )
+        elif base_version != grade.version:
+            raise GradeConflict(grade, PostedGrade(grade.band, grade.score, grade.feedback, base_version))
+        regrade.status = RegradeStatus.ANSWERED
+        regrade.reply = reply
+        regrade.answered_by = actor
+        regrade.answered_at = timezone.now()
+        regrade.score_after = grade.score
+        regrade.save()
+    return regrade
+
+
+@transaction.atomic
+def comment_add(*, question: Question, actor, text: str) -> Comment:
+    """Add a reusable comment to `question`'s comment bank."""
+    text = (text or "").strip()
+    if not text:
+        raise GradingError("A comment needs some text.")
+    if Comment.objects.filter(question=question, text=text).exists():
+        raise GradingError("That comment is already in the bank.")
+    return Comment.objects.create(question=question, text=text, created_by=actor)
 
 
 @transaction.atomic
