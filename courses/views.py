@@ -1,11 +1,223 @@
-"""Student-facing pages: dashboard, course, module, question, response."""
+"""Student-facing pages: dashboard, course, module, question and the student's own response."""
 
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from courses import selectors
+from courses.models import STAFF_ROLES, Question
+from courses.services import (
+    ResponseError,
+    StaleVersion,
+    response_save_draft,
+    response_submit,
+)
+from courses.wordcount import count_words
 
 
 @login_required
+@require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The courses the user is enrolled in."""
-    return render(request, "courses/dashboard.html", {})
+    """The courses the user is enrolled in, with their role."""
+    enrollments = list(selectors.enrollments_for(request.user))
+    return render(request, "courses/dashboard.html", {"enrollments": enrollments})
+
+
+@login_required
+@require_GET
+def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """A course's modules."""
+    enrollment = selectors.get_enrollment(request.user, course_slug)
+    modules = list(selectors.modules_with_question_counts(enrollment.course))
+    return render(request, "courses/course.html", {
+        "course": enrollment.course, "enrollment": enrollment, "modules": modules,
+        "is_staff_view": enrollment.role in STAFF_ROLES,
+    })
+
+
+@login_required
+@require_GET
+def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
+    """A module's questions with the student's status and deadlines."""
+    module, enrollment = selectors.get_module_for_member(request.user, course_slug, module_slug)
+    questions = list(module.questions.all())
+    for question in questions:
+        question.module = module
+    is_staff_view = enrollment.role in STAFF_ROLES
+    rows = [] if is_staff_view else selectors.question_rows_for_student(request.user, questions, timezone.now())
+    return render(request, "courses/module.html", {
+        "course": module.course, "module": module, "enrollment": enrollment,
+        "questions": questions, "rows": rows, "is_staff_view": is_staff_view,
+    })
+
+
+def _question_context(request: HttpRequest, question: Question, enrollment, **extra) -> dict:
+    now = timezone.now()
+    is_staff_view = enrollment.role in STAFF_ROLES
+    response = None
+    row = None
+    if not is_staff_view:
+        row = selectors.question_rows_for_student(request.user, [question], now)[0]
+        response = row.response
+    text = extra.pop("text", None)
+    if text is None:
+        text = response.text if response else ""
+    version = extra.pop("version", None)
+    if version is None:
+        version = response.version if response else 0
+    past_due = question.is_past_due(now)
+    context = {
+        "course": question.module.course,
+        "module": question.module,
+        "question": question,
+        "enrollment": enrollment,
+        "is_staff_view": is_staff_view,
+        "row": row,
+        "response": response,
+        "text": text,
+        "version": version,
+        "word_count": count_words(text),
+        "is_open": question.is_open(now),
+        "past_due": past_due,
+        "read_only": (past_due and question.late_policy == "reject") or not question.is_open(now),
+        "will_be_late": past_due and question.late_policy != "reject",
+        "bands": list(question.bands.all()) if is_staff_view else [],
+    }
+    if question.lab:
+        from activations.labs import lab_panel_context
+
+        context.update(lab_panel_context(question.lab))
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The question, the answer box with its live counter, and the lab it informs."""
+    question, enrollment = selectors.get_question_for_member(request.user, pk)
+    return render(request, "courses/question.html", _question_context(request, question, enrollment))
+
+
+def _student_question(request: HttpRequest, pk: int) -> Question:
+    question, enrollment = selectors.get_question_for_member(request.user, pk)
+    if enrollment.role in STAFF_ROLES:
+        from django.http import Http404
+
+        raise Http404("Only students answer questions.")
+    return question
+
+
+def _read_save_payload(request: HttpRequest) -> tuple[str, int]:
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ResponseError("The save could not be read (not JSON).") from exc
+        if not isinstance(payload, dict):
+            raise ResponseError("The save could not be read (expected an object).")
+        text, version = payload.get("text"), payload.get("version")
+    else:
+        text, version = request.POST.get("text"), request.POST.get("version")
+    if not isinstance(text, str):
+        raise ResponseError("The save has no text.")
+    try:
+        version = int(version)
+    except (TypeError, ValueError) as exc:
+        raise ResponseError("The save has no valid version.") from exc
+    if version < 0:
+        raise ResponseError("The save has no valid version.")
+    return text.replace("\r\n", "\n"), version
+
+
+def _body_too_large(request: HttpRequest) -> bool:
+    """Refuse huge bodies from their declared length, before reading them."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    return length.isdigit() and int(length) > settings.RESPONSE_MAX_BYTES * 2 + 10_000
+
+
+TOO_LARGE = "This answer is too large to save; answers are at most a few hundred words. Please shorten it."
+
+
+@login_required
+@require_POST
+def answer_save(request: HttpRequest, pk: int) -> JsonResponse:
+    """Autosave (JSON): 200 with the new version, 409 with the current text on a stale version."""
+    question = _student_question(request, pk)
+    if _body_too_large(request):
+        return JsonResponse({"error": TOO_LARGE}, status=413)
+    try:
+        text, version = _read_save_payload(request)
+        outcome = response_save_draft(student=request.user, question=question, text=text, base_version=version)
+    except StaleVersion as exc:
+        current = exc.response
+        return JsonResponse({
+            "error": exc.message, "conflict": True,
+            "current_version": current.version, "current_text": current.text,
+            "current_saved_at": current.updated_at.isoformat(),
+        }, status=409)
+    except ResponseError as exc:
+        return JsonResponse({"error": exc.message}, status=exc.status_code)
+    response = outcome.response
+    return JsonResponse({
+        "version": response.version, "saved_at": response.updated_at.isoformat(),
+        "words": count_words(response.text), "changed": outcome.changed,
+    })
+
+
+@login_required
+@require_POST
+def answer_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Submit (a plain form POST, so it works without JavaScript); a refusal keeps the text in the box."""
+    question = _student_question(request, pk)
+    if _body_too_large(request):
+        messages.error(request, TOO_LARGE)
+        return redirect(question)
+    try:
+        text, version = _read_save_payload(request)
+    except ResponseError as exc:
+        messages.error(request, exc.message)
+        return redirect(question)
+    try:
+        outcome = response_submit(student=request.user, question=question, text=text, base_version=version)
+    except ResponseError as exc:
+        enrollment = selectors.get_enrollment(request.user, question.module.course.slug)
+        extra = {"text": text, "error": exc.message}
+        if exc.response is not None:
+            extra["version"] = exc.response.version
+        if isinstance(exc, StaleVersion):
+            extra["conflict_text"] = exc.response.text
+        return render(
+            request, "courses/question.html", _question_context(request, question, enrollment, **extra),
+            status=exc.status_code,
+        )
+    late = " It was marked late." if outcome.response.is_late else ""
+    messages.success(
+        request, f"Submitted {outcome.response.submitted_word_count} words at "
+        f"{timezone.localtime(outcome.response.submitted_at):%H:%M:%S}.{late}",
+    )
+    return redirect(outcome.response)
+
+
+@login_required
+@require_GET
+def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The student's own response: what was submitted, its grade once released, and its history."""
+    from grading.selectors import student_grade_context
+
+    response = selectors.get_response_for_student(request.user, pk)
+    revisions = list(response.revisions.order_by("-created_at", "-id"))
+    context = {
+        "response": response, "question": response.question, "module": response.question.module,
+        "course": response.question.module.course, "revisions": revisions,
+    }
+    context.update(student_grade_context(response=response))
+    return render(request, "courses/response.html", context)

@@ -1,10 +1,30 @@
 """Access-matrix cases for the student pages (see reflect_site/access.py)."""
 
+import json
+
+from courses.tests.factories import words
 from reflect_site.access import AccessCase
 
-EVERYONE_SIGNED_IN = {"anonymous": 302, "student": 200, "other_student": 200, "ta": 200, "instructor": 200,
-                      "outsider": 200, "other_ta": 200}
+SIGNED_IN = {"anonymous": 302, "student": 200, "other_student": 200, "ta": 200, "instructor": 200,
+             "outsider": 200, "other_ta": 200}
+MEMBERS = {"anonymous": 302, "student": 200, "other_student": 200, "ta": 200, "instructor": 200}
+# Only students of the course answer; staff and strangers get 404 for the answer endpoints.
+STUDENTS = {"anonymous": 302, "student": 200, "other_student": 200}
+OWNER = {"anonymous": 302, "student": 200}
 
 CASES: list[AccessCase] = [
-    AccessCase("courses:dashboard", lambda w: "/", EVERYONE_SIGNED_IN),
+    AccessCase("courses:dashboard", lambda w: "/", SIGNED_IN),
+    AccessCase("courses:course", lambda w: f"/courses/{w.course.slug}/", MEMBERS),
+    AccessCase("courses:module", lambda w: f"/courses/{w.course.slug}/{w.module.slug}/", MEMBERS),
+    AccessCase("courses:question", lambda w: f"/questions/{w.question.pk}/", MEMBERS),
+    AccessCase(
+        "courses:answer_save", lambda w: f"/questions/{w.question.pk}/save", STUDENTS, method="post",
+        data=lambda w: json.dumps({"text": "a draft", "version": 1}), content_type="application/json",
+    ),
+    AccessCase(
+        "courses:answer_submit", lambda w: f"/questions/{w.question.pk}/submit",
+        {"anonymous": 302, "student": 302, "other_student": 302}, method="post",
+        data=lambda w: {"text": words(200), "version": 1},
+    ),
+    AccessCase("courses:response", lambda w: f"/responses/{w.response.pk}/", OWNER),
 ]

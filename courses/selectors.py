@@ -1,0 +1,127 @@
+"""Reads with the user in the query: a course, module, question or response the user may not see is a 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from courses.models import Enrollment, Module, Question, Response, Role
+
+
+def enrollments_for(user) -> QuerySet[Enrollment]:
+    """The user's enrollments with their courses (one query)."""
+    return (
+        Enrollment.objects.filter(user=user)
+        .select_related("course")
+        .annotate(module_count=Count("course__modules", distinct=True))
+        .order_by("course__title")
+    )
+
+
+def get_enrollment(user, course_slug: str) -> Enrollment:
+    """The user's enrollment in the course, or 404 (one query)."""
+    return get_object_or_404(Enrollment.objects.select_related("course"), user=user, course__slug=course_slug)
+
+
+def get_module_for_member(user, course_slug: str, module_slug: str) -> tuple[Module, Enrollment]:
+    """A module of a course the user is enrolled in, or 404 (two queries)."""
+    enrollment = get_enrollment(user, course_slug)
+    module = get_object_or_404(Module, course=enrollment.course, slug=module_slug)
+    module.course = enrollment.course
+    return module, enrollment
+
+
+def get_question_for_member(user, pk: int) -> tuple[Question, Enrollment]:
+    """A question of a course the user is enrolled in, or 404 (two queries)."""
+    question = get_object_or_404(
+        Question.objects.select_related("module__course"),
+        pk=pk,
+        module__course__enrollments__user=user,
+    )
+    enrollment = Enrollment.objects.get(user=user, course_id=question.module.course_id)
+    return question, enrollment
+
+
+def get_response_for_student(user, pk: int) -> Response:
+    """The user's own response, or 404 (one query)."""
+    return get_object_or_404(
+        Response.objects.select_related("question__module__course"),
+        pk=pk,
+        student=user,
+        question__module__course__enrollments__user=user,
+        question__module__course__enrollments__role=Role.STUDENT,
+    )
+
+
+class QuestionStatus:
+    NOT_STARTED = "not started"
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    LATE = "late"
+    GRADED = "graded"
+    CLOSED = "closed"
+    NOT_OPEN = "not open yet"
+
+
+@dataclass
+class QuestionRow:
+    """A question as one student sees it in a list."""
+
+    question: Question
+    response: Response | None
+    grade: object | None
+    status: str
+    has_unsubmitted_changes: bool
+
+
+def question_status(question: Question, response: Response | None, grade, now: datetime) -> str:
+    if grade is not None:
+        return QuestionStatus.GRADED
+    if response is not None and response.is_submitted:
+        return QuestionStatus.LATE if response.is_late else QuestionStatus.SUBMITTED
+    if not question.is_open(now):
+        return QuestionStatus.NOT_OPEN
+    if question.is_past_due(now) and question.late_policy == "reject":
+        return QuestionStatus.CLOSED
+    if response is not None and response.text.strip():
+        return QuestionStatus.DRAFT
+    return QuestionStatus.NOT_STARTED
+
+
+def question_rows_for_student(student, questions: list[Question], now: datetime) -> list[QuestionRow]:
+    """Status rows for a student over a list of questions (two queries whatever their number)."""
+    from grading.selectors import released_grades_for_student
+
+    responses = {
+        r.question_id: r
+        for r in Response.objects.filter(student=student, question__in=questions)
+    }
+    grades = released_grades_for_student(student, questions)
+    rows = []
+    for question in questions:
+        response = responses.get(question.pk)
+        grade = grades.get(question.pk)
+        rows.append(
+            QuestionRow(
+                question=question,
+                response=response,
+                grade=grade,
+                status=question_status(question, response, grade, now),
+                has_unsubmitted_changes=bool(response and response.has_unsubmitted_changes),
+            )
+        )
+    return rows
+
+
+def modules_with_question_counts(course) -> QuerySet[Module]:
+    """The course's modules, each with `question_count` and `next_due` (one query)."""
+    from django.db.models import Min
+    from django.utils import timezone
+
+    return course.modules.annotate(
+        question_count=Count("questions"),
+        next_due=Min("questions__due_at", filter=Q(questions__due_at__gte=timezone.now())),
+    ).order_by("number")

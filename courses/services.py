@@ -1,0 +1,161 @@
+"""Saving and submitting answers. Every accepted or refused save keeps its text as a revision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from courses.models import LatePolicy, Question, Response, ResponseRevision, ResponseStatus, RevisionKind
+from courses.wordcount import count_words
+
+
+class ResponseError(Exception):
+    """A save or submission the server refused; `message` is for the student."""
+
+    status_code = 400
+
+    def __init__(self, message: str, response: Response | None = None):
+        super().__init__(message)
+        self.message = message
+        self.response = response
+
+
+class AnswerTooLarge(ResponseError):
+    status_code = 413
+
+
+class QuestionNotOpen(ResponseError):
+    status_code = 403
+
+
+class DeadlinePassed(ResponseError):
+    status_code = 403
+
+
+class StaleVersion(ResponseError):
+    """The browser's text was based on an older version: nothing was overwritten."""
+
+    status_code = 409
+
+
+class WordCountOutOfRange(ResponseError):
+    """The submission was refused; the text was kept as a draft."""
+
+    status_code = 400
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    response: Response
+    changed: bool
+
+
+def check_answer_size(text: str) -> None:
+    limit = settings.RESPONSE_MAX_BYTES
+    if len(text.encode("utf-8")) > limit:
+        raise AnswerTooLarge(
+            f"This answer is over the {limit // 1000} KB limit, so it was not saved. "
+            "Answers are at most a few hundred words; please shorten it."
+        )
+
+
+def word_range_message(question: Question, words: int) -> str:
+    return (
+        f"Your answer has {words} word{'s' if words != 1 else ''}; "
+        f"it needs {question.min_words}–{question.max_words}. It was saved as a draft, not submitted."
+    )
+
+
+def _check_window(question: Question, now: datetime) -> None:
+    if not question.is_open(now):
+        raise QuestionNotOpen(f"This question opens at {timezone.localtime(question.opens_at):%Y-%m-%d %H:%M %Z}.")
+    if question.is_past_due(now) and question.late_policy == LatePolicy.REJECT:
+        raise DeadlinePassed(
+            f"The deadline ({timezone.localtime(question.due_at):%Y-%m-%d %H:%M %Z}) has passed; "
+            "this answer is now read-only."
+        )
+
+
+def _locked_response(student, question: Question) -> Response:
+    response, _ = Response.objects.get_or_create(student=student, question=question)
+    return Response.objects.select_for_update().get(pk=response.pk)
+
+
+def _apply(
+    *, student, question: Question, text: str, base_version: int, submit: bool, now: datetime
+) -> tuple[Response, bool, ResponseError | None]:
+    """Apply a save inside the caller's transaction. Refusals that must still be recorded
+    (a stale save, a submission outside the word range) are returned, not raised, so the
+    revision they wrote commits."""
+    response = _locked_response(student, question)
+    words = count_words(text)
+    if response.version != base_version:
+        ResponseRevision.objects.create(
+            response=response, kind=RevisionKind.CONFLICT, text=text, word_count=words,
+            base_version=base_version, version=None, created_at=now,
+        )
+        return response, False, StaleVersion(
+            "This answer was changed in another tab or window since you opened it. "
+            "Nothing was overwritten: your text is kept in your history.",
+            response,
+        )
+    in_range = question.min_words <= words <= question.max_words
+    if submit and in_range and response.is_submitted and text == response.submitted_text == response.text:
+        return response, False, None  # submitting the same text again changes nothing
+    if text == response.text and not (submit and in_range):
+        return response, False, (WordCountOutOfRange(word_range_message(question, words), response)
+                                 if submit else None)
+    response.text = text
+    response.version += 1
+    kind = RevisionKind.AUTOSAVE
+    error = None
+    if submit and in_range:
+        kind = RevisionKind.SUBMIT
+        response.status = ResponseStatus.SUBMITTED
+        response.submitted_text = text
+        response.submitted_at = now
+        response.submitted_word_count = words
+        response.submission_count += 1
+        response.is_late = question.is_past_due(now)
+    elif submit:
+        error = WordCountOutOfRange(word_range_message(question, words), response)
+    response.save()
+    ResponseRevision.objects.create(
+        response=response, kind=kind, text=text, word_count=words,
+        base_version=base_version, version=response.version, created_at=now,
+    )
+    return response, True, error
+
+
+def response_save_draft(*, student, question: Question, text: str, base_version: int,
+                        now: datetime | None = None) -> SaveOutcome:
+    """Autosave the student's working text; refuses a stale base version."""
+    now = now or timezone.now()
+    check_answer_size(text)
+    _check_window(question, now)
+    with transaction.atomic():
+        response, changed, error = _apply(
+            student=student, question=question, text=text, base_version=base_version, submit=False, now=now
+        )
+    if error:
+        raise error
+    return SaveOutcome(response=response, changed=changed)
+
+
+def response_submit(*, student, question: Question, text: str, base_version: int,
+                    now: datetime | None = None) -> SaveOutcome:
+    """Submit the answer if its word count is in range; otherwise keep it as a draft and refuse."""
+    now = now or timezone.now()
+    check_answer_size(text)
+    _check_window(question, now)
+    with transaction.atomic():
+        response, changed, error = _apply(
+            student=student, question=question, text=text, base_version=base_version, submit=True, now=now
+        )
+    if error:
+        raise error
+    return SaveOutcome(response=response, changed=changed)
