@@ -1,0 +1,357 @@
+"""Plan and apply a notebook import: which questions to create, update or leave, and why not.
+
+`grade_id` is the key within a module. A plan reads the database and writes
+nothing; `notebooks_import` plans and, when nothing is wrong and it is not a dry
+run, applies the plan in one transaction, so any error leaves the course as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.utils.text import slugify
+
+from courses.models import Course, Module, Question, RubricBand
+from courses.notebooks.parse import BandDraft, ParsedNotebook, Problem, QuestionDraft, parse_notebook
+from grading.selectors import question_has_grades
+from grading.services import grades_flag_for_review
+
+QUESTION_FIELDS = ("title", "context", "prompt", "expected_response", "mark_scheme", "min_words", "max_words",
+                   "points")
+_FILE_STEM = re.compile(r"^(?:(?P<number>\d+)[ _.-]+)?(?P<name>.+?)$")
+_RENUMBER_OFFSET = 1_000_000
+
+
+class ImportRefused(Exception):
+    """The import was refused; `plan` holds every error, per file."""
+
+    def __init__(self, plan: ImportPlan):
+        super().__init__("\n".join(str(problem) for problem in plan.errors))
+        self.plan = plan
+
+
+@dataclass(frozen=True)
+class NotebookFile:
+    name: str
+    data: bytes
+
+
+@dataclass
+class QuestionChange:
+    """What an import does to one question: create, update (with the fields that change) or nothing."""
+
+    draft: QuestionDraft
+    action: str
+    changed: list[str] = field(default_factory=list)
+    question: Question | None = None
+    flag_grades: bool = False
+
+    @property
+    def rubric_changed(self) -> bool:
+        return "points" in self.changed or "bands" in self.changed
+
+
+@dataclass
+class FileReport:
+    name: str
+    module_slug: str = ""
+    module_number: int = 0
+    module_title: str = ""
+    module_exists: bool = False
+    changes: list[QuestionChange] = field(default_factory=list)
+    deletes: list[Question] = field(default_factory=list)
+    kept: list[Question] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+
+    def _of(self, action: str) -> list[QuestionChange]:
+        return [change for change in self.changes if change.action == action]
+
+    @property
+    def creates(self) -> list[QuestionChange]:
+        return self._of("create")
+
+    @property
+    def updates(self) -> list[QuestionChange]:
+        return self._of("update")
+
+    @property
+    def unchanged(self) -> list[QuestionChange]:
+        return self._of("unchanged")
+
+    def summary(self) -> str:
+        module = f"module {self.module_number:02d} {self.module_slug}" + ("" if self.module_exists else " (new)")
+        counts = (f"{len(self.creates)} to create, {len(self.updates)} to update, {len(self.unchanged)} unchanged"
+                  + (f", {len(self.deletes)} to delete" if self.deletes else ""))
+        return f"{self.name} → {module}: {counts}" if self.module_slug else self.name
+
+
+@dataclass
+class ImportPlan:
+    course: Course
+    files: list[FileReport]
+    force: bool = False
+    applied: bool = False
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [problem for report in self.files for problem in report.errors]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [problem for report in self.files for problem in report.warnings]
+
+    def totals(self) -> dict[str, int]:
+        return {
+            "create": sum(len(r.creates) for r in self.files),
+            "update": sum(len(r.updates) for r in self.files),
+            "unchanged": sum(len(r.unchanged) for r in self.files),
+            "delete": sum(len(r.deletes) for r in self.files),
+        }
+
+    def digest(self) -> str:
+        """A fingerprint of what the plan would do, to notice the course changing between preview and confirm."""
+        parts = []
+        for report in self.files:
+            parts.append(f"{report.name}|{report.module_slug}|{report.module_exists}")
+            parts += [f"{c.draft.grade_id}:{c.action}:{','.join(c.changed)}:{c.flag_grades}" for c in report.changes]
+            parts += [f"delete:{q.pk}" for q in report.deletes] + [f"keep:{q.pk}" for q in report.kept]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def module_for_file(name: str) -> tuple[int | None, str]:
+    """(number, slug) a file name implies: `02_activations.py` → (2, "activations")."""
+    stem = re.sub(r"\.(ipynb|py)$", "", name.rsplit("/", 1)[-1], flags=re.I)
+    match = _FILE_STEM.match(stem)
+    number = int(match["number"]) if match and match["number"] else None
+    return number, slugify((match["name"] if match else stem).replace("_", "-"))
+
+
+def notebooks_import(
+    *,
+    course: Course,
+    files: Iterable[NotebookFile],
+    module_slug: str | None = None,
+    force: bool = False,
+    actor=None,
+    dry_run: bool = False,
+    progress: Callable[[FileReport, int, int], None] | None = None,
+) -> ImportPlan:
+    """Plan the import of `files` into `course` and, unless `dry_run`, apply it atomically; raises ImportRefused."""
+    files = list(files)
+    with transaction.atomic():
+        plan = _plan(course, files, module_slug, force, actor, progress)
+        if plan.errors:
+            raise ImportRefused(plan)
+        if dry_run:
+            return plan
+        try:
+            _apply(plan, actor)
+        except IntegrityError as error:
+            transaction.set_rollback(True)
+            plan.files[0].errors.append(Problem(plan.files[0].name, f"the database refused the import: {error}"))
+            raise ImportRefused(plan) from None
+        plan.applied = True
+        return plan
+
+
+def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
+    modules = {m.slug: m for m in Module.objects.filter(course=course)}
+    numbers_taken = {m.number: m.slug for m in modules.values()}
+    reports: list[FileReport] = []
+    parsed_by_module: dict[str, list[tuple[FileReport, ParsedNotebook]]] = {}
+    for position, notebook_file in enumerate(files, start=1):
+        parsed = parse_notebook(notebook_file.name, notebook_file.data)
+        report = FileReport(notebook_file.name, warnings=list(parsed.warnings), errors=list(parsed.errors))
+        reports.append(report)
+        number, slug = module_for_file(notebook_file.name)
+        slug = module_slug or slug
+        if not slug:
+            report.errors.append(Problem(notebook_file.name, "the file name gives no module; pass --module"))
+        else:
+            _place_module(report, slug, number, modules, numbers_taken)
+            parsed_by_module.setdefault(slug, []).append((report, parsed))
+        if progress:
+            progress(report, position, len(files))
+    for slug, entries in parsed_by_module.items():
+        _plan_module(modules.get(slug), entries, force, actor)
+    return ImportPlan(course=course, files=reports, force=force)
+
+
+def _place_module(report: FileReport, slug: str, number: int | None, modules: dict, numbers_taken: dict) -> None:
+    report.module_slug = slug
+    existing = modules.get(slug)
+    if existing is not None:
+        report.module_exists, report.module_number, report.module_title = True, existing.number, existing.title
+        return
+    if number is None:
+        number = max(numbers_taken, default=0) + 1
+    elif numbers_taken.get(number, slug) != slug:
+        report.errors.append(Problem(
+            report.name, f"module number {number} is already used by {numbers_taken[number]!r}; "
+                         "rename the file or pass --module"))
+        return
+    numbers_taken[number] = slug
+    report.module_number, report.module_title = number, slug.replace("-", " ").title()
+
+
+def _plan_module(module: Module | None, entries: list[tuple[FileReport, ParsedNotebook]], force, actor) -> None:
+    existing: dict[str, Question] = {}
+    if module is not None:
+        questions = (module.questions.annotate(response_count=Count("responses"))
+                     .prefetch_related("bands").order_by("number"))
+        existing = {q.grade_id: q for q in questions}
+    seen: dict[str, str] = {}
+    number = 0
+    for report, parsed in entries:
+        for draft in parsed.questions:
+            if draft.grade_id in seen:
+                report.errors.append(Problem(report.name, f"grade_id is also in {seen[draft.grade_id]}, "
+                                                          "which imports into the same module", draft.cell,
+                                             draft.grade_id))
+                continue
+            seen[draft.grade_id] = report.name
+            number += 1
+            draft.number = number
+            report.changes.append(_change(report, draft, existing.get(draft.grade_id), force, actor))
+    first = entries[0][0]
+    for grade_id, question in existing.items():
+        if grade_id in seen:
+            continue
+        if question.response_count:
+            first.kept.append(question)
+            first.warnings.append(Problem(first.name, f"{question} is not in the file but has "
+                                                      f"{question.response_count} responses, so it is kept",
+                                          grade_id=grade_id))
+        else:
+            first.deletes.append(question)
+
+
+def _change(report: FileReport, draft: QuestionDraft, question: Question | None, force, actor) -> QuestionChange:
+    if question is None:
+        return QuestionChange(draft, "create")
+    changed = [name for name in QUESTION_FIELDS if getattr(question, name) != getattr(draft, name)]
+    if question.number != draft.number:
+        changed.append("number")
+    current_bands = tuple(BandDraft(b.label, b.min_points, b.max_points, b.description) for b in question.bands.all())
+    if current_bands != draft.bands:
+        changed.append("bands")
+    change = QuestionChange(draft, "update" if changed else "unchanged", changed, question)
+    if change.rubric_changed and question_has_grades(question):
+        what = " and ".join(part for part in ("points", "bands") if part in changed)
+        if not force:
+            report.errors.append(Problem(report.name, f"changes the {what} of a question that already has grades; "
+                                                      "import with force to apply it and flag those grades for review",
+                                         draft.cell, draft.grade_id))
+        elif actor is None:
+            report.errors.append(Problem(report.name, "flagging grades for review needs the person importing "
+                                                      "(--actor USERNAME)", draft.cell, draft.grade_id))
+        else:
+            change.flag_grades = True
+            report.warnings.append(Problem(report.name, f"changes the {what} of a graded question: its grades "
+                                                        "will be flagged for review", draft.cell, draft.grade_id))
+    return change
+
+
+def _apply(plan: ImportPlan, actor) -> None:
+    modules = {m.slug: m for m in Module.objects.filter(course=plan.course)}
+    handled: set[str] = set()
+    for report in plan.files:
+        module = modules.get(report.module_slug)
+        if module is None:
+            module = Module.objects.create(course=plan.course, number=report.module_number, slug=report.module_slug,
+                                           title=report.module_title)
+            modules[module.slug] = module
+        if report.deletes:
+            Question.objects.filter(pk__in=[q.pk for q in report.deletes]).delete()
+        if module.slug not in handled:
+            handled.add(module.slug)
+            _move_aside(module, plan)
+        for change in report.changes:
+            if change.action == "create":
+                _create(module, change.draft)
+            elif change.action == "update":
+                _update(change, actor, report.name)
+    for report in plan.files:
+        in_files = sum(len(r.changes) for r in plan.files if r.module_slug == report.module_slug)
+        for offset, question in enumerate(report.kept, start=1):
+            Question.objects.filter(pk=question.pk).update(number=in_files + offset)
+
+
+def _move_aside(module: Module, plan: ImportPlan) -> None:
+    """Shift every renumbered question out of the way first, so the unique (module, number) never clashes."""
+    moving = [c.question.pk for r in plan.files if r.module_slug == module.slug for c in r.changes
+              if c.question is not None and "number" in c.changed]
+    moving += [q.pk for r in plan.files if r.module_slug == module.slug for q in r.kept]
+    if moving:
+        Question.objects.filter(pk__in=moving).update(number=F("number") + _RENUMBER_OFFSET)
+
+
+def _create(module: Module, draft: QuestionDraft) -> Question:
+    question = Question.objects.create(module=module, number=draft.number, grade_id=draft.grade_id,
+                                       **{name: getattr(draft, name) for name in QUESTION_FIELDS})
+    RubricBand.objects.bulk_create(_bands(question, draft.bands))
+    return question
+
+
+def _update(change: QuestionChange, actor, file_name: str) -> None:
+    question, draft = change.question, change.draft
+    if change.flag_grades:
+        # Flagged before the bands change, so the audit keeps the band each grade was given in.
+        grades_flag_for_review(question=question, actor=actor,
+                               reason=f"Rubric changed by importing {file_name}: {', '.join(change.changed)}.")
+    for name in (*QUESTION_FIELDS, "number"):
+        setattr(question, name, getattr(draft, name))
+    question.save(update_fields=[*QUESTION_FIELDS, "number"])
+    if "bands" in change.changed:
+        bands_replace(question=question, bands=draft.bands)
+
+
+def _bands(question: Question, bands: Iterable[BandDraft]) -> list[RubricBand]:
+    ordered = sorted(bands, key=lambda b: -b.min_points)
+    return [RubricBand(question=question, position=i, label=b.label, min_points=b.min_points, max_points=b.max_points,
+                       description=b.description) for i, b in enumerate(ordered)]
+
+
+@transaction.atomic
+def bands_replace(*, question: Question, bands: Iterable[BandDraft]) -> None:
+    """Give `question` exactly these bands, reusing rows that grades point at so no grade loses its band."""
+    wanted = _bands(question, bands)
+    current = list(RubricBand.objects.filter(question=question).annotate(grade_count=Count("grades")))
+    graded = [band for band in current if band.grade_count]
+    RubricBand.objects.filter(pk__in=[b.pk for b in current if not b.grade_count]).delete()
+    if not graded:
+        RubricBand.objects.bulk_create(wanted)
+        return
+    # A graded row keeps its id and takes over the new band with its label, else the one its range overlaps most.
+    by_label = {band.label.casefold(): band for band in graded}
+    reused: dict[int, RubricBand] = {}
+    for i, new in enumerate(wanted):
+        if (old := by_label.pop(new.label.casefold(), None)) is not None:
+            reused[i] = old
+    for old in by_label.values():
+        free = [i for i in range(len(wanted)) if i not in reused]
+        if free:
+            reused[max(free, key=lambda i: _overlap(old, wanted[i]))] = old
+        else:
+            target = max(reused, key=lambda i: _overlap(old, wanted[i]))
+            old.grades.update(band=reused[target])
+            old.delete()
+    for old in reused.values():
+        old.label, old.position = f"\x00{old.pk}", _RENUMBER_OFFSET + old.pk
+    RubricBand.objects.bulk_update(reused.values(), ["label", "position"])
+    for i, old in reused.items():
+        new = wanted[i]
+        old.label, old.position, old.min_points, old.max_points, old.description = (
+            new.label, new.position, new.min_points, new.max_points, new.description)
+    RubricBand.objects.bulk_update(reused.values(), ["label", "position", "min_points", "max_points", "description"])
+    RubricBand.objects.bulk_create(new for i, new in enumerate(wanted) if i not in reused)
+
+
+def _overlap(old: RubricBand, new: RubricBand) -> int:
+    return min(old.max_points, new.max_points) - max(old.min_points, new.min_points)

@@ -1,0 +1,511 @@
+"""Notebook files → question drafts: task cells, response cells, mark schemes and their bands.
+
+Two layouts are understood. The seed layout: a markdown task cell (`"task": true`)
+holding `### Question N: Title` and `**Context:**` / `**Question:**` /
+`**Expected Response:**` paragraphs, then a graded markdown cell whose mark scheme
+sits between `=== BEGIN MARK SCHEME ===` and `=== END MARK SCHEME ===`. The
+variant layout: the question in a plain markdown cell, then a graded code cell
+whose docstring is the answer area followed by a `GRADING RUBRIC` list.
+
+Cell indexes in messages count from 0, as in the notebook's `cells` list.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+import jupytext
+import nbformat
+from django.conf import settings
+
+from courses.rubric import BandSpec, rubric_errors
+
+DEFAULT_MAX_BYTES = 1_048_576
+DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS = 150, 300
+BEGIN_MARKER = "=== BEGIN MARK SCHEME ==="
+END_MARKER = "=== END MARK SCHEME ==="
+RESPONSE_PLACEHOLDER = "[Student writes their analysis here - this cell will be editable by students]"
+GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+TITLE_MAX = 200
+
+_BEGIN = re.compile(r"^[ \t]*=+[ \t]*BEGIN MARK SCHEME[ \t]*=+[ \t]*$", re.M | re.I)
+_END = re.compile(r"^[ \t]*=+[ \t]*END MARK SCHEME[ \t]*=+[ \t]*$", re.M | re.I)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<text>.+?)[ \t]*$")
+_QUESTION_HEADING = re.compile(r"^Question[ \t]+(?P<n>\d+)[ \t]*[:.\-–—][ \t]*(?P<title>.+)$", re.I)
+_LABEL = re.compile(r"^[ \t]*\*\*(?P<label>[^*\n]+?)[ \t]*(?::\*\*|\*\*[ \t]*:)[ \t]*(?P<rest>.*)$")
+_RANGE = r"(?P<lo>\d+)[ \t]*(?:(?:-|–|—|to)[ \t]*(?P<hi>\d+)[ \t]*)?"
+_WORDS = re.compile(r"(?P<lo>\d+)[ \t]*(?:-|–|—|to)[ \t]*(?P<hi>\d+)[ \t]*words", re.I)
+_TARGET = re.compile(
+    r"^[ \t]*[*_]*[ \t]*Target length[ \t]*:[ \t]*(?P<lo>\d+)[ \t]*(?:-|–|—|to)[ \t]*(?P<hi>\d+)[ \t]*words"
+    r"[ \t]*\.?[ \t]*[*_]*[ \t]*$",
+    re.I,
+)
+_TOTAL = re.compile(
+    r"^[ \t]*GRADING CRITERIA[ \t]*\([ \t]*(?P<n>\d+)[ \t]*points?(?:[ \t]+total)?[ \t]*\)[ \t]*:?[ \t]*$", re.I
+)
+_BAND = re.compile(r"^[ \t]*(?P<label>[A-Za-z][^()\n:]*?)[ \t]*\([ \t]*" + _RANGE + r"points?[ \t]*\)[ \t]*:?[ \t]*$")
+_RUBRIC_HEADING = re.compile(r"^[ \t]*(?:GRADING RUBRIC|GRADING CRITERIA|MARK SCHEME|RUBRIC)\b.*$", re.M | re.I)
+_CRITERION_POINTS = re.compile(r"^[ \t]*[-*][ \t].*\([ \t]*(?P<n>\d+)[ \t]*points?[ \t]*\)[ \t]*$", re.M | re.I)
+_YOUR_RESPONSE = re.compile(r"^[ \t]*\*\*Your Response:?\*\*:?[ \t]*$", re.M | re.I)
+
+SECTION_FOR_LABEL = {
+    "context": "context",
+    "question": "prompt",
+    "reflection question": "prompt",
+    "prompt": "prompt",
+    "expected response": "expected_response",
+    "expected answer": "expected_response",
+}
+
+# The five standard bands as fractions of the points: (label, lowest score / points, description).
+STANDARD_BANDS = (
+    ("EXCELLENT", 0.9, "- Deep, specific and technically accurate; connects the code to real systems."),
+    ("GOOD", 0.7, "- Accurate with some depth and some connection to real systems."),
+    ("SATISFACTORY", 0.5, "- Basic understanding without specific technical depth."),
+    ("NEEDS IMPROVEMENT", None, "- Minimal, unclear or inaccurate understanding."),
+    ("NO CREDIT", 0.0, "- No response, off-topic, or fundamentally incorrect."),
+)
+
+
+def max_bytes() -> int:
+    return getattr(settings, "NOTEBOOK_MAX_BYTES", DEFAULT_MAX_BYTES)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or worth a look) in a file, pinned to a cell and grade_id where known."""
+
+    file: str
+    reason: str
+    cell: int | None = None
+    grade_id: str = ""
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.cell is not None:
+            where.append(f"cell {self.cell}")
+        if self.grade_id:
+            where.append(f"grade_id {self.grade_id!r}")
+        return f"{', '.join(where)}: {self.reason}"
+
+
+class NotebookError(Exception):
+    """A file that cannot be read as a notebook at all."""
+
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class BandDraft:
+    label: str
+    min_points: int
+    max_points: int
+    description: str = ""
+
+    def spec(self) -> BandSpec:
+        return BandSpec(self.label, self.min_points, self.max_points)
+
+    @property
+    def range_text(self) -> str:
+        if self.min_points == self.max_points:
+            return f"{self.min_points} points"
+        return f"{self.min_points}-{self.max_points} points"
+
+
+@dataclass
+class QuestionDraft:
+    """One question as a notebook describes it; `cell` is the response cell's index."""
+
+    grade_id: str
+    cell: int
+    title: str
+    prompt: str
+    points: int
+    bands: tuple[BandDraft, ...]
+    context: str = ""
+    expected_response: str = ""
+    mark_scheme: str = ""
+    min_words: int = DEFAULT_MIN_WORDS
+    max_words: int = DEFAULT_MAX_WORDS
+    task_grade_id: str = ""
+    number: int = 0
+
+
+@dataclass
+class ParsedNotebook:
+    name: str
+    questions: list[QuestionDraft] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+
+
+def read_notebook(name: str, data: bytes) -> nbformat.NotebookNode:
+    """The notebook in `data`, validated; NotebookError says why a file is refused."""
+
+    def refuse(reason: str) -> NotebookError:
+        return NotebookError(Problem(name, reason))
+
+    limit = max_bytes()
+    if len(data) > limit:
+        raise refuse(f"the file is larger than the {limit:,}-byte limit for a notebook")
+    if not data.strip():
+        raise refuse("the file is empty")
+    if b"\x00" in data:
+        raise refuse("this is a binary file, not a notebook")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise refuse("this is a binary file (not UTF-8 text), not a notebook") from None
+    lower = name.lower()
+    if lower.endswith(".ipynb"):
+        return _read_ipynb(text, refuse)
+    if lower.endswith(".py"):
+        try:
+            notebook = jupytext.reads(text, fmt="py:percent")
+        except Exception as error:  # jupytext raises many types for malformed input
+            raise refuse(f"jupytext cannot read this percent-format file: {error}") from None
+        return notebook
+    raise refuse("expected a .ipynb notebook or a jupytext percent-format .py file")
+
+
+def _read_ipynb(text: str, refuse) -> nbformat.NotebookNode:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise refuse(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
+        raise refuse("not a notebook: the JSON has no cells")
+    version = raw.get("nbformat")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise refuse("not a notebook: the JSON has no nbformat version")
+    if version not in (3, 4):
+        raise refuse(f"nbformat version {version} cannot be read (versions 3 and 4 can)")
+    try:
+        notebook = nbformat.reads(text, as_version=4)
+        nbformat.validate(notebook)
+    except nbformat.ValidationError as error:
+        raise refuse(f"not a valid notebook: {error.message}") from None
+    except Exception as error:  # nbformat's converters raise assorted errors on damaged files
+        raise refuse(f"nbformat cannot read this notebook: {error}") from None
+    return notebook
+
+
+def parse_notebook(name: str, data: bytes) -> ParsedNotebook:
+    """Read and parse one file; every problem found lands in `errors` or `warnings`."""
+    try:
+        notebook = read_notebook(name, data)
+    except NotebookError as error:
+        return ParsedNotebook(name, errors=[error.problem])
+    return parse_cells(name, notebook.cells)
+
+
+@dataclass
+class _Cell:
+    index: int
+    kind: str
+    source: str
+    nbgrader: dict | None
+
+
+def parse_cells(name: str, cells) -> ParsedNotebook:
+    """Pair question cells with graded response cells and parse each pair."""
+    result = ParsedNotebook(name)
+    seen_ids: dict[str, int] = {}
+    pending_task: _Cell | None = None
+    plain_markdown: _Cell | None = None
+    for index, cell in enumerate(cells):
+        current = _cell(name, index, cell, seen_ids, result)
+        if current is None:
+            continue
+        meta = current.nbgrader
+        if meta is None:
+            if current.kind == "markdown":
+                plain_markdown = current
+            continue
+        if meta.get("task"):
+            if pending_task is not None:
+                result.warnings.append(Problem(
+                    name, "task cell without a graded response cell after it; skipped",
+                    pending_task.index, pending_task.nbgrader["grade_id"],
+                ))
+            pending_task, plain_markdown = current, None
+            continue
+        if not (meta.get("grade") and meta.get("solution")):
+            continue  # autograded tests and ungraded solution cells are not written reflections
+        question_cell = pending_task
+        if question_cell is None and plain_markdown and _looks_like_question(plain_markdown.source):
+            question_cell = plain_markdown
+        pending_task, plain_markdown = None, None
+        if question_cell is None:
+            result.errors.append(Problem(
+                name, "graded response cell with no question (task or markdown) cell before it",
+                current.index, meta["grade_id"],
+            ))
+            continue
+        draft = _question(name, question_cell, current, result)
+        if draft is not None:
+            draft.number = len(result.questions) + 1
+            result.questions.append(draft)
+    if pending_task is not None:
+        result.warnings.append(Problem(
+            name, "task cell without a graded response cell after it; skipped",
+            pending_task.index, pending_task.nbgrader["grade_id"],
+        ))
+    if not result.questions and not result.errors:
+        result.errors.append(Problem(
+            name, "no reflection questions found: no graded response cell (nbgrader grade and solution) in the file"
+        ))
+    return result
+
+
+def _cell(name: str, index: int, cell, seen_ids: dict[str, int], result: ParsedNotebook) -> _Cell | None:
+    """The cell with its nbgrader metadata checked; None when the metadata is unusable."""
+    metadata = cell.get("metadata", {}) or {}
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(source)
+    broken = metadata.get("incorrectly_encoded_metadata", "")
+    if "nbgrader" in broken:
+        result.errors.append(Problem(name, "invalid nbgrader metadata: it is not valid JSON", index))
+        return None
+    if "nbgrader" not in metadata:
+        return _Cell(index, cell.get("cell_type", ""), source, None)
+    meta = metadata["nbgrader"]
+    if not isinstance(meta, dict):
+        result.errors.append(Problem(name, "invalid nbgrader metadata: expected an object of settings", index))
+        return None
+    grade_id = meta.get("grade_id")
+    shown_id = grade_id if isinstance(grade_id, str) else ""
+
+    def invalid(reason: str) -> None:
+        result.errors.append(Problem(name, reason, index, shown_id))
+
+    for key in ("grade", "solution", "task", "locked"):
+        if key in meta and not isinstance(meta[key], bool):
+            invalid(f"invalid nbgrader metadata: {key!r} must be true or false, not {meta[key]!r}")
+            return None
+    if "schema_version" in meta and (not isinstance(meta["schema_version"], int) or isinstance(
+            meta["schema_version"], bool)):
+        invalid(f"invalid nbgrader metadata: schema_version must be a number, not {meta['schema_version']!r}")
+        return None
+    needs_id = meta.get("grade") or meta.get("solution") or meta.get("task")
+    if needs_id or grade_id is not None:
+        if not isinstance(grade_id, str) or not grade_id:
+            invalid("invalid nbgrader metadata: missing grade_id")
+            return None
+        if not GRADE_ID.match(grade_id):
+            invalid("invalid nbgrader metadata: a grade_id has 1 to 100 letters, digits, '-' or '_'")
+            return None
+        if grade_id in seen_ids:
+            invalid(f"duplicate grade_id: cell {seen_ids[grade_id]} already uses it")
+            return None
+        seen_ids[grade_id] = index
+    points = meta.get("points")
+    if meta.get("grade") and meta.get("solution"):
+        if points is None:
+            invalid("missing points: a graded cell needs nbgrader 'points'")
+            return None
+        if isinstance(points, bool) or not isinstance(points, int | float) or not math.isfinite(points):
+            invalid(f"invalid nbgrader metadata: points must be a number, not {points!r}")
+            return None
+        if points != int(points):
+            invalid(f"points must be a whole number, not {points}")
+            return None
+        if points < 1:
+            invalid(f"points must be at least 1, not {points:g}")
+            return None
+        meta = {**meta, "points": int(points)}
+    return _Cell(index, cell.get("cell_type", ""), source, meta)
+
+
+def _looks_like_question(text: str) -> bool:
+    lines = text.splitlines()
+    return any(_HEADING.match(line) for line in lines) or any(
+        (m := _LABEL.match(line)) and m["label"].strip().casefold() in SECTION_FOR_LABEL for line in lines
+    )
+
+
+def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -> QuestionDraft | None:
+    grade_id = response.nbgrader["grade_id"]
+    points = response.nbgrader["points"]
+    errors_before = len(result.errors)
+
+    def error(reason: str, cell: int = response.index) -> None:
+        result.errors.append(Problem(name, reason, cell, grade_id))
+
+    def warn(reason: str, cell: int = response.index) -> None:
+        result.warnings.append(Problem(name, reason, cell, grade_id))
+
+    sections = split_question(task.source)
+    if not sections["title"]:
+        sections["title"] = f"Question {grade_id}"
+        warn("the question has no heading; its title is the grade_id", task.index)
+    if len(sections["title"]) > TITLE_MAX:
+        error(f"the title is {len(sections['title'])} characters; the limit is {TITLE_MAX}", task.index)
+    if not sections["prompt"]:
+        error("the question cell has no question text", task.index)
+    min_words, max_words = sections["words"] or _words_in(sections["expected_response"]) or (
+        DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS)
+    if min_words > max_words:
+        error(f"the word range {min_words}-{max_words} runs backwards", task.index)
+
+    answer_text = response.source
+    if response.kind == "code":
+        docstring = _docstring(response.source)
+        if docstring is None:
+            error("a graded code cell must hold its answer area in a docstring")
+            return None
+        answer_text = docstring
+    mark_scheme, bands, total = mark_scheme_in(answer_text, name, response.index, grade_id, result)
+    if total is not None and total != points:
+        error(f"the mark scheme says {total} points total but the cell's nbgrader points are {points}")
+    if bands:
+        for problem in rubric_errors([b.spec() for b in bands], points):
+            error(f"mark scheme bands: {problem}")
+    else:
+        bands = scaled_standard_bands(points)
+        ranges = ", ".join(f"{b.label} {b.range_text}" for b in bands)
+        if mark_scheme:
+            warn(f"the rubric has no bands; standard bands scaled to {points} points were made ({ranges}): review them")
+        else:
+            warn(f"no mark scheme found; standard bands scaled to {points} points were made ({ranges}): review them")
+        criteria = [int(m["n"]) for m in _CRITERION_POINTS.finditer(mark_scheme)]
+        if criteria and sum(criteria) != points:
+            warn(f"the rubric's criteria add up to {sum(criteria)} points but the cell is worth {points}")
+    if len(result.errors) > errors_before:
+        return None
+    return QuestionDraft(
+        grade_id=grade_id, cell=response.index, title=sections["title"], context=sections["context"],
+        prompt=sections["prompt"], expected_response=sections["expected_response"], mark_scheme=mark_scheme,
+        min_words=min_words, max_words=max_words, points=points, bands=tuple(bands),
+        task_grade_id=task.nbgrader["grade_id"] if task.nbgrader else "",
+    )
+
+
+def split_question(text: str) -> dict:
+    """Title, context, prompt, expected response and word range of a question cell's Markdown."""
+    lines = text.strip("\n").splitlines()
+    title = ""
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if lines and (heading := _HEADING.match(lines[0])):
+        heading_text = heading["text"].rstrip("#").strip()
+        numbered = _QUESTION_HEADING.match(heading_text)
+        title = numbered["title"].strip() if numbered else heading_text
+        lines.pop(0)
+    parts: dict[str, list[str]] = {"preamble": [], "context": [], "prompt": [], "expected_response": []}
+    current = "preamble"
+    words = None
+    for line in lines:
+        if target := _TARGET.match(line):
+            words = (int(target["lo"]), int(target["hi"]))
+            continue
+        label = _LABEL.match(line)
+        section = SECTION_FOR_LABEL.get(label["label"].strip().casefold()) if label else None
+        if section:
+            current = section
+            if label["rest"].strip():
+                parts[current].append(label["rest"])
+            continue
+        parts[current].append(line)
+    text_of = {key: "\n".join(value).strip() for key, value in parts.items()}
+    if not any(text_of[key] for key in ("context", "prompt", "expected_response")):
+        text_of["prompt"], text_of["preamble"] = text_of["preamble"], ""
+    context = "\n\n".join(part for part in (text_of["preamble"], text_of["context"]) if part)
+    return {"title": title, "context": context, "prompt": text_of["prompt"],
+            "expected_response": text_of["expected_response"], "words": words}
+
+
+def _words_in(text: str) -> tuple[int, int] | None:
+    match = _WORDS.search(text or "")
+    return (int(match["lo"]), int(match["hi"])) if match else None
+
+
+def _docstring(source: str) -> str | None:
+    try:
+        module = ast.parse(source)
+    except SyntaxError:
+        match = re.match(r'\s*[rRuU]?("""|\'\'\')(.*?)\1', source, re.S)
+        return match.group(2) if match else None
+    if module.body and isinstance(module.body[0], ast.Expr) and isinstance(module.body[0].value, ast.Constant) \
+            and isinstance(module.body[0].value.value, str):
+        return module.body[0].value.value
+    return None
+
+
+def mark_scheme_in(text: str, name: str, cell: int, grade_id: str, result: ParsedNotebook):
+    """(mark scheme text, bands, stated total) found in a response cell's text."""
+    begin, end = _BEGIN.search(text), _END.search(text)
+    if begin and not end:
+        result.errors.append(Problem(name, "the mark scheme has a BEGIN marker but no END marker", cell, grade_id))
+        return "", [], None
+    if end and not begin or (begin and end and end.start() < begin.start()):
+        result.errors.append(Problem(name, "the mark scheme has an END marker but no BEGIN marker before it",
+                                     cell, grade_id))
+        return "", [], None
+    if begin:
+        scheme = text[begin.end():end.start()].strip()
+    else:
+        answer = _YOUR_RESPONSE.search(text)
+        head = text[:answer.start()] if answer else text
+        heading = _RUBRIC_HEADING.search(head)
+        scheme = head[heading.start():].strip() if heading else ""
+    total, bands, duplicate = parse_bands(scheme)
+    if duplicate:
+        result.errors.append(Problem(name, f"mark scheme bands: the label {duplicate!r} is used by more than one band",
+                                     cell, grade_id))
+    return scheme, bands, total
+
+
+def parse_bands(scheme: str) -> tuple[int | None, list[BandDraft], str]:
+    """The stated total, the bands (with their bullet text as description) and any repeated label."""
+    total = None
+    bands: list[BandDraft] = []
+    open_band: tuple[str, int, int] | None = None
+    description: list[str] = []
+    duplicate = ""
+    seen: set[str] = set()
+
+    def close() -> None:
+        if open_band:
+            bands.append(BandDraft(*open_band, "\n".join(description).strip()))
+
+    for line in scheme.splitlines():
+        if (stated := _TOTAL.match(line)) and total is None and not bands and open_band is None:
+            total = int(stated["n"])
+            continue
+        if band := _BAND.match(line):
+            close()
+            label = " ".join(band["label"].split())
+            low = int(band["lo"])
+            high = int(band["hi"]) if band["hi"] is not None else low
+            if label.casefold() in seen and not duplicate:
+                duplicate = label
+            seen.add(label.casefold())
+            open_band, description = (label, low, high), []
+            continue
+        if open_band:
+            description.append(line)
+    close()
+    return total, bands, duplicate
+
+
+def scaled_standard_bands(points: int) -> list[BandDraft]:
+    """The five standard bands scaled to `points`, best first; bands too narrow to exist are left out."""
+    bands: list[BandDraft] = []
+    ceiling = points
+    for label, fraction, description in STANDARD_BANDS:
+        low = 1 if fraction is None else math.ceil(round(fraction * points, 6))
+        if label == "NO CREDIT":
+            low = 0
+        if low > ceiling or (bands and low >= bands[-1].min_points):
+            continue
+        bands.append(BandDraft(label, low, ceiling, description))
+        ceiling = low - 1
+    return bands
