@@ -1,0 +1,215 @@
+"""Staff pages over a whole course: the gradebook, its CSV export and grading analytics."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from courses.models import Course, Response, ResponseStatus, Role
+from grading import selectors
+from grading.analytics import course_analytics
+from grading.export import FORMATS, GRADE_SCOPES, Layout, export_lines, gradebook_layout, totals
+from grading.models import Grade, RegradeStatus
+
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
+NAME_ORDER = ("last_name", "first_name", "username", "id")
+
+
+def _get_course_for_staff(request: HttpRequest, slug: str) -> Course:
+    """The course if the user is one of its TAs or instructors; anyone else gets a 404 (one query)."""
+    course, _role = selectors.course_for_staff(request.user, slug)
+    return course
+
+
+def _students(course: Course) -> QuerySet:
+    return get_user_model().objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT)
+
+
+@dataclass
+class Cell:
+    text: str = ""
+    css: str = ""
+    title: str = ""
+    late: bool = False
+    regrade: str = ""
+    review: bool = False
+
+
+@dataclass
+class Row:
+    student: dict
+    cells: list[Cell] = field(default_factory=list)
+    total: int | None = None
+
+
+def _sort_keys(layout: Layout) -> dict[str, str]:
+    """Every sort key the page accepts → what the page calls it."""
+    keys = {"name": "name", "total": "course total"}
+    for module in layout.modules:
+        keys[f"m{module.number}"] = f"module {module.number} total"
+        for column in module.questions:
+            keys[f"q{column.question_id}"] = column.short
+    return keys
+
+
+def _ordered(students: QuerySet, course: Course, key: str, descending: bool) -> QuerySet:
+    """Students in the requested order; blanks (nothing graded) always last, ties broken by name."""
+    if key == "name":
+        return students.order_by(*(f"-{f}" if descending else f for f in NAME_ORDER))
+    in_course = Q(responses__question__module__course=course)
+    if key == "total":
+        sort_value = Sum("responses__grade__score", filter=in_course)
+    elif key.startswith("m"):
+        sort_value = Sum("responses__grade__score", filter=in_course & Q(responses__question__module__number=key[1:]))
+    else:
+        sort_value = Subquery(
+            Grade.objects.filter(response__student=OuterRef("pk"), response__question_id=key[1:]).values("score")[:1]
+        )
+    value = F("sort_value")
+    return students.annotate(sort_value=sort_value).order_by(
+        value.desc(nulls_last=True) if descending else value.asc(nulls_last=True), *NAME_ORDER
+    )
+
+
+def _rows(course: Course, layout: Layout, students: list[dict]) -> list[Row]:
+    """One row per student with a cell per question and module total; one query for all cells."""
+    found = (
+        Response.objects.filter(student_id__in=[s["id"] for s in students], question__module__course=course)
+        .order_by()
+        .values_list("student_id", "question_id", "status", "is_late", "grade__score", "grade__needs_review",
+                     "regrade_request__status")
+    )
+    by_student: dict[int, dict[int, tuple]] = {s["id"]: {} for s in students}
+    for student_id, question_id, *rest in found:
+        by_student[student_id][question_id] = rest
+    rows = []
+    for student in students:
+        mine = by_student[student["id"]]
+        scores = {qid: r[2] for qid, r in mine.items() if r[2] is not None}
+        module_totals, total = totals(layout, scores)
+        row = Row(student=student, total=total)
+        for module, module_total in zip(layout.modules, module_totals, strict=True):
+            for column in module.questions:
+                status, late, score, review, regrade = mine.get(column.question_id, (None, False, None, False, None))
+                if score is not None:
+                    cell = Cell(text=str(score), css="graded", title=f"{column.short}: {score}/{column.points}")
+                elif status == ResponseStatus.SUBMITTED:
+                    cell = Cell(css="ungraded", title=f"{column.short}: submitted, not graded")
+                else:
+                    cell = Cell(css="missing", title=f"{column.short}: nothing submitted")
+                cell.late, cell.review, cell.regrade = bool(late), bool(review), regrade or ""
+                row.cells.append(cell)
+            row.cells.append(Cell(text="" if module_total is None else str(module_total), css="module-total",
+                                  title=f"Module {module.number} total"))
+        rows.append(row)
+    return rows
+
+
+@login_required
+@require_GET
+def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """Students × questions with module and course totals, sortable on the server, a page of students at a time."""
+    course = _get_course_for_staff(request, course_slug)
+    layout = gradebook_layout(course)
+    keys = _sort_keys(layout)
+    requested = request.GET.get("sort", "name")
+    sort_error = ""
+    if requested.removeprefix("-") not in keys:
+        sort_error = f"Unknown sort “{requested[:40]}”; sorted by name instead."
+        requested = "name"
+    key, descending = requested.removeprefix("-"), requested.startswith("-")
+
+    try:
+        per_page = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        per_page = DEFAULT_PAGE_SIZE
+    per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
+    students = _students(course)
+    count = students.count()
+    num_pages = max(1, math.ceil(count / per_page))
+    try:
+        page = min(max(1, int(request.GET.get("page", 1))), num_pages)
+    except ValueError:
+        page = 1
+    offset = (page - 1) * per_page
+    page_students = list(
+        _ordered(students, course, key, descending)[offset: offset + per_page]
+        .values("id", "username", "first_name", "last_name", "email")
+    )
+
+    def link(**params) -> str:
+        query = {"sort": requested, "per_page": per_page, "page": page, **params}
+        return "?" + urlencode({k: v for k, v in query.items() if v not in ("", None)})
+
+    def sort_link(sort_key: str) -> dict:
+        active = key == sort_key
+        next_sort = sort_key if not active or descending else f"-{sort_key}"
+        return {"href": link(sort=next_sort, page=1), "active": active, "descending": active and descending}
+
+    modules = [
+        {"module": m, "span": len(m.questions) + 1, "label": m.label,
+         "columns": [{"column": c, "sort": sort_link(f"q{c.question_id}")} for c in m.questions],
+         "sort": sort_link(f"m{m.number}")}
+        for m in layout.modules
+    ]
+    return render(request, "grading/gradebook.html", {
+        "course": course,
+        "layout": layout,
+        "modules": modules,
+        "rows": _rows(course, layout, page_students),
+        "name_sort": sort_link("name"),
+        "total_sort": sort_link("total"),
+        "sort_label": keys[key] + (" (high to low)" if descending and key != "name" else ""),
+        "sort_error": sort_error,
+        "count": count,
+        "page": page,
+        "num_pages": num_pages,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "sort": requested,
+        "previous_href": link(page=page - 1) if page > 1 else "",
+        "next_href": link(page=page + 1) if page < num_pages else "",
+        "regrade_open": RegradeStatus.OPEN,
+    })
+
+
+@login_required
+@require_GET
+def gradebook_export(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """Stream the course's grades as CSV (`?format=csv|canvas`, `?grades=all|released`)."""
+    course = _get_course_for_staff(request, course_slug)
+    fmt = request.GET.get("format", "csv")
+    # Canvas shows imported grades to students at once, so it gets only released grades unless asked otherwise.
+    grades = request.GET.get("grades", "released" if fmt == "canvas" else "all")
+    if fmt not in FORMATS or grades not in GRADE_SCOPES:
+        return HttpResponse(
+            f"Unknown export: format must be one of {', '.join(FORMATS)} and grades one of {', '.join(GRADE_SCOPES)}.",
+            status=400, content_type="text/plain; charset=utf-8",
+        )
+    response = StreamingHttpResponse(export_lines(course, fmt=fmt, grades=grades),
+                                     content_type="text/csv; charset=utf-8")
+    suffix = "" if grades == "all" else "-released"
+    response["Content-Disposition"] = f'attachment; filename="{course.slug}-grades-{fmt}{suffix}.csv"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_GET
+def analytics(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """Per question band distribution, score histogram and word counts, and per-grader averages."""
+    course = _get_course_for_staff(request, course_slug)
+    layout = gradebook_layout(course)
+    return render(request, "grading/analytics.html", {
+        "course": course,
+        "report": course_analytics(course, layout),
+    })
