@@ -44,10 +44,12 @@ _TARGET = re.compile(
     r"[ \t]*\.?[ \t]*[*_]*[ \t]*$",
     re.I,
 )
-_TOTAL = re.compile(
+TOTAL_LINE = re.compile(
     r"^[ \t]*GRADING CRITERIA[ \t]*\([ \t]*(?P<n>\d+)[ \t]*points?(?:[ \t]+total)?[ \t]*\)[ \t]*:?[ \t]*$", re.I
 )
-_BAND = re.compile(r"^[ \t]*(?P<label>[A-Za-z][^()\n:]*?)[ \t]*\([ \t]*" + _RANGE + r"points?[ \t]*\)[ \t]*:?[ \t]*$")
+BAND_LINE = re.compile(
+    r"^[ \t]*(?P<label>[A-Za-z][^()\n:]*?)[ \t]*\([ \t]*" + _RANGE + r"points?[ \t]*\)[ \t]*:?[ \t]*$"
+)
 _RUBRIC_HEADING = re.compile(r"^[ \t]*(?:GRADING RUBRIC|GRADING CRITERIA|MARK SCHEME|RUBRIC)\b.*$", re.M | re.I)
 _CRITERION_POINTS = re.compile(r"^[ \t]*[-*][ \t].*\([ \t]*(?P<n>\d+)[ \t]*points?[ \t]*\)[ \t]*$", re.M | re.I)
 _YOUR_RESPONSE = re.compile(r"^[ \t]*\*\*Your Response:?\*\*:?[ \t]*$", re.M | re.I)
@@ -350,7 +352,7 @@ def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -
         error(f"the title is {len(sections['title'])} characters; the limit is {TITLE_MAX}", task.index)
     if not sections["prompt"]:
         error("the question cell has no question text", task.index)
-    min_words, max_words = sections["words"] or _words_in(sections["expected_response"]) or (
+    min_words, max_words = sections["words"] or words_in(sections["expected_response"]) or (
         DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS)
     if min_words > max_words:
         error(f"the word range {min_words}-{max_words} runs backwards", task.index)
@@ -422,7 +424,7 @@ def split_question(text: str) -> dict:
             "expected_response": text_of["expected_response"], "words": words}
 
 
-def _words_in(text: str) -> tuple[int, int] | None:
+def words_in(text: str) -> tuple[int, int] | None:
     match = _WORDS.search(text or "")
     return (int(match["lo"]), int(match["hi"])) if match else None
 
@@ -477,10 +479,10 @@ def parse_bands(scheme: str) -> tuple[int | None, list[BandDraft], str]:
             bands.append(BandDraft(*open_band, "\n".join(description).strip()))
 
     for line in scheme.splitlines():
-        if (stated := _TOTAL.match(line)) and total is None and not bands and open_band is None:
+        if (stated := TOTAL_LINE.match(line)) and total is None and not bands and open_band is None:
             total = int(stated["n"])
             continue
-        if band := _BAND.match(line):
+        if band := BAND_LINE.match(line):
             close()
             label = " ".join(band["label"].split())
             low = int(band["lo"])
