@@ -27,6 +27,7 @@ from courses.notebooks.parse import (
     TOTAL_LINE,
     BandDraft,
     parse_bands,
+    scaled_standard_bands,
     words_in,
 )
 
@@ -77,9 +78,13 @@ def mark_scheme_text(question: Question, bands: list[RubricBand]) -> str:
     """The text between the mark-scheme markers; the stored mark scheme when it already states these bands."""
     wanted = [BandDraft(b.label, b.min_points, b.max_points, b.description) for b in bands]
     total, stated, _ = parse_bands(question.mark_scheme)
-    if sorted(stated, key=lambda b: -b.min_points) == sorted(wanted, key=lambda b: -b.min_points) and (
-            total is None or total == question.points) and stated:
-        return question.mark_scheme.strip()
+    best_first = sorted(wanted, key=lambda b: -b.min_points)
+    if total is None or total == question.points:
+        if stated and sorted(stated, key=lambda b: -b.min_points) == best_first:
+            return question.mark_scheme.strip()
+        # A rubric without bands imports with the scaled standard bands, so those need no restating.
+        if not stated and best_first == scaled_standard_bands(question.points):
+            return question.mark_scheme.strip()
     own_text = []
     for line in question.mark_scheme.strip().splitlines():
         if TOTAL_LINE.match(line) or BAND_LINE.match(line):
