@@ -343,7 +343,7 @@ def bands_replace(*, question: Question, bands: Iterable[BandDraft]) -> None:
             old.grades.update(band=reused[target])
             old.delete()
     for old in reused.values():
-        old.label, old.position = f"\x00{old.pk}", _RENUMBER_OFFSET + old.pk
+        old.label, old.position = f"~moving~{old.pk}", _RENUMBER_OFFSET + old.pk
     RubricBand.objects.bulk_update(reused.values(), ["label", "position"])
     for i, old in reused.items():
         new = wanted[i]
