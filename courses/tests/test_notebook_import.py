@@ -246,7 +246,8 @@ def test_forced_points_change_keeps_every_grade_on_an_existing_band(course, tmp_
     text = SEED.read_text()
     first, rest = text.split("systems-thinking-task-2", 1)
     first = (first.replace('"points": 10}', '"points": 15}').replace("(10 points total)", "(15 points total)")
-             .replace("EXCELLENT (9-10 points)", "TOP (13-15 points)").replace("GOOD (7-8 points)", "GOOD (7-12 points)"))
+             .replace("EXCELLENT (9-10 points)", "TOP (13-15 points)")
+             .replace("GOOD (7-8 points)", "GOOD (7-12 points)"))
     path = tmp_path / "activations_reflection.py"
     path.write_text(first + "systems-thinking-task-2" + rest)
     run(path, "--course", "ml-systems", "--module", "activations", "--force", "--actor", "grader")
