@@ -184,26 +184,46 @@ def gelu_tanh_derivative(x: np.ndarray) -> np.ndarray:
 
 # --- Softmax ------------------------------------------------------------------------------------
 
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """exp(x − max) / Σ exp(x − max) along `axis`."""
-    w = _work(x)
+def _shifted(w: np.ndarray, axis: int) -> np.ndarray:
+    """w − max(w) along `axis`, as a new array, without overflowing."""
     peak = w.max(axis=axis, keepdims=True)
     # x − max can overflow when max is large and x very negative; flooring x at max(peak, 0) − fmax
     # keeps it finite, and exp of anything that far below is 0 anyway. Checked first: it is rare.
     floor = np.maximum(peak, 0) - np.finfo(w.dtype).max
     if (w.min(axis=axis, keepdims=True) < floor).any():
         w = np.maximum(w, floor)
-    e = np.subtract(w, peak)
+    return np.subtract(w, peak)
+
+
+def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """exp(x − max) / Σ exp(x − max) along `axis`."""
+    e = _shifted(_work(x), axis)
     np.exp(e, out=e)
     e /= e.sum(axis=axis, keepdims=True)
     return e.astype(x.dtype, copy=False)
 
 
+def softmax_steps(x: np.ndarray, variant: str, axis: int = -1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The numerators, denominator and result of one Softmax variant, for showing where inf and nan appear.
+
+    "naive" is exp(x) / Σ exp(x); "clipped" clips x to ±500 first, as the course's first version did;
+    both are computed in the input dtype and overflow on purpose. "stable" shifts by the maximum.
+    """
+    if variant == "stable":
+        e = np.exp(_shifted(_work(x), axis))
+        total = e.sum(axis=axis, keepdims=True)
+        return e.astype(x.dtype), total.astype(x.dtype), (e / total).astype(x.dtype)
+    if variant not in ("naive", "clipped"):
+        raise ValueError(f"unknown Softmax variant {variant!r}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(np.clip(x, -CLIP_LIMIT, CLIP_LIMIT) if variant == "clipped" else x)
+        total = e.sum(axis=axis, keepdims=True)
+        return e, total, e / total
+
+
 def softmax_naive(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Teaching variant: exp(x) / Σ exp(x) in the input dtype, overflowing to inf and nan on purpose."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(x)
-        return e / e.sum(axis=axis, keepdims=True)
+    return softmax_steps(x, "naive", axis)[2]
 
 
 def softmax_clipped(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -212,9 +232,7 @@ def softmax_clipped(x: np.ndarray, axis: int = -1) -> np.ndarray:
     Still overflows in float16/float32 (exp(500) > their max) and, where it does not,
     flattens every input above 500 to the same probability.
     """
-    with np.errstate(over="ignore", invalid="ignore"):
-        e = np.exp(np.clip(x, -CLIP_LIMIT, CLIP_LIMIT))
-        return e / e.sum(axis=axis, keepdims=True)
+    return softmax_steps(x, "clipped", axis)[2]
 
 
 def softmax_jacobian(y: np.ndarray) -> np.ndarray:
