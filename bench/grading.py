@@ -1,0 +1,203 @@
+"""Grading at scale: median server time of the grading pages, the gradebook and the full CSV export.
+
+Run `python bench/grading.py [--students 1000] [--questions 48]`. It always measures
+a throwaway SQLite file and, when DATABASE_URL points at PostgreSQL, a throwaway
+database `reflect_bench` on that server (dropped afterwards). Each database is
+migrated, loaded with `load_scale_fixture`, then every request is timed in
+process with Django's test Client (a few warm-up runs, then the median).
+Targets: queue and grading pages under 50 ms, the full export under 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DB = "reflect_bench"
+COURSE = "bench"
+
+ROWS = [
+    ("load", "load_scale_fixture", "s"),
+    ("queue", "queue page (grading:queue)", "ms"),
+    ("grade", "grading page (grading:grade)", "ms"),
+    ("save", "save-and-next POST (grading:save)", "ms"),
+    ("gradebook", "gradebook page, 50 students", "ms"),
+    ("gradebook_sorted", "gradebook sorted by course total", "ms"),
+    ("analytics", "analytics page", "ms"),
+    ("export", "full CSV export", "s"),
+]
+
+
+def _median_ms(call, *, warmup: int, repeat: int) -> float:
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def measure(students: int, questions: int, repeat: int) -> dict:
+    """Runs inside the child process whose DATABASE_URL names the database to measure."""
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "reflect_site.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+
+    from courses.models import Question, Response
+
+    settings.DEBUG = False  # no query log, as in production
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    call_command("load_scale_fixture", students=students, questions=questions, course=COURSE,
+                 stdout=io.StringIO())
+    results: dict = {"load": time.perf_counter() - started, "gaps": []}
+    User = get_user_model()
+    ta = Client()
+    ta.force_login(User.objects.get(username=f"{COURSE}-ta2"))
+    instructor = Client()
+    instructor.force_login(User.objects.get(username=f"{COURSE}-instructor"))
+
+    def ok(response, expected=(200,)):
+        if response.status_code not in expected:
+            raise SystemExit(f"{response.request['PATH_INFO']} answered {response.status_code}")
+        return response
+
+    # A question of the last module: not released, about a tenth of its answers still ungraded.
+    question = Question.objects.filter(module__course__slug=COURSE).order_by("-module__number", "number").first()
+    ungraded = list(
+        Response.objects.filter(question=question, grade__isnull=True).order_by("pseudonym").values_list("pk",
+                                                                                                        flat=True)
+    )
+    band = question.bands.get(label="GOOD")
+    try:
+        queue_url = reverse("grading:queue", args=[question.pk])
+        grade_url = reverse("grading:grade", args=[ungraded[0]])
+        save_urls = [reverse("grading:save", args=[pk]) for pk in ungraded[1:]]
+    except NoReverseMatch as missing:
+        results["gaps"].append(f"grading views missing: {missing}")
+    else:
+        results["queue"] = _median_ms(lambda: ok(ta.get(queue_url)), warmup=3, repeat=repeat)
+        results["grade"] = _median_ms(lambda: ok(ta.get(grade_url)), warmup=3, repeat=repeat)
+        # Each save grades a different ungraded answer and is redirected to the next one, as a TA would go.
+        pending = iter(save_urls)
+        data = {"band": band.pk, "score": 7, "feedback": "Quantify the memory traffic.", "version": 0}
+        results["save"] = _median_ms(lambda: ok(ta.post(next(pending), data), (302,)), warmup=3,
+                                     repeat=min(repeat, len(save_urls) - 3))
+
+    gradebook_url = reverse("grading:gradebook", args=[COURSE])
+    results["gradebook"] = _median_ms(lambda: ok(instructor.get(gradebook_url)), warmup=2, repeat=repeat)
+    results["gradebook_sorted"] = _median_ms(lambda: ok(instructor.get(gradebook_url + "?sort=-total")), warmup=2,
+                                             repeat=repeat)
+    analytics_url = reverse("grading:analytics", args=[COURSE])
+    results["analytics"] = _median_ms(lambda: ok(instructor.get(analytics_url)), warmup=2, repeat=repeat)
+
+    export_url = reverse("grading:gradebook_export", args=[COURSE]) + "?format=csv"
+    lines = 0
+
+    def export() -> None:
+        nonlocal lines
+        lines = sum(chunk.count(b"\n") for chunk in ok(instructor.get(export_url)).streaming_content)
+
+    results["export"] = _median_ms(export, warmup=1, repeat=3) / 1000
+    results["export_rows"] = lines - 1
+    from grading.models import Grade
+
+    results["grades"] = Grade.objects.filter(response__question__module__course__slug=COURSE).count()
+    return results
+
+
+def _run_child(database_url: str, args) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "reflect_site.settings"}
+    command = [sys.executable, __file__, "--child", "--students", str(args.students), "--questions",
+               str(args.questions), "--repeat", str(args.repeat)]
+    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"benchmark on {urlparse(database_url).scheme} failed:\n{done.stderr or done.stdout}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _postgres(url: str):
+    """Create the throwaway database on the server `url` points at; returns its URL and a function dropping it."""
+    import psycopg
+
+    parts = urlparse(url)
+    admin = urlunparse(parts._replace(path="/postgres"))
+
+    def execute(sql: str) -> None:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(sql)
+
+    execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    execute(f"CREATE DATABASE {BENCH_DB}")
+    return urlunparse(parts._replace(path=f"/{BENCH_DB}")), lambda: execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+
+
+def _cell(results: dict | None, key: str, unit: str) -> str:
+    if results is None:
+        return "—"
+    value = results.get(key)
+    if value is None:
+        return "not built"
+    return f"{value:.2f}" if unit == "s" else f"{value:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--questions", type=int, default=48)
+    parser.add_argument("--repeat", type=int, default=15, help="Timed runs per request after the warm-up.")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(measure(args.students, args.questions, args.repeat)))
+        return
+
+    results: dict[str, dict | None] = {"SQLite": None, "PostgreSQL": None}
+    with tempfile.TemporaryDirectory() as directory:
+        print(f"SQLite: migrating and loading {args.students} students × {args.questions} questions…", flush=True)
+        results["SQLite"] = _run_child(f"sqlite:///{directory}/bench.sqlite3", args)
+    database_url = os.environ.get("DATABASE_URL", "")
+    if database_url.startswith(("postgres://", "postgresql://")):
+        print(f"PostgreSQL: the same in a throwaway database {BENCH_DB}…", flush=True)
+        url, drop = _postgres(database_url)
+        try:
+            results["PostgreSQL"] = _run_child(url, args)
+        finally:
+            drop()
+    else:
+        print("PostgreSQL: skipped (set DATABASE_URL=postgres://… to measure it too).")
+
+    any_result = next(r for r in results.values() if r)
+    print(f"\nMedian server time, {args.students} students × {args.questions} questions, "
+          f"{any_result['grades']} grades ({args.repeat} timed runs after warm-up; export: 3)")
+    print(f"{'':40} {'SQLite':>12} {'PostgreSQL':>12}")
+    for key, label, unit in ROWS:
+        print(f"{label + ' (' + unit + ')':40} {_cell(results['SQLite'], key, unit):>12} "
+              f"{_cell(results['PostgreSQL'], key, unit):>12}")
+    for name, result in results.items():
+        for gap in (result or {}).get("gaps", []):
+            print(f"{name}: {gap}")
+    print("Targets: queue and grading pages < 50 ms, full export < 5 s.")
+
+
+if __name__ == "__main__":
+    main()
