@@ -62,7 +62,7 @@ def _labelled(label: str, text: str) -> str:
 
 def question_markdown(question: Question) -> str:
     """The task cell's Markdown: heading, context, question, expected response and word range."""
-    parts = [f"### Question {question.number}: {question.title}"]
+    parts = [f"### Question {question.number}: {' '.join(question.title.split())}"]
     if question.context.strip():
         parts.append(_labelled("Context", question.context))
     parts.append(_labelled("Question", question.prompt))
@@ -113,19 +113,30 @@ def module_notebook(module: Module, questions: list[Question] | None = None, *,
                     answers: dict[int, str] | None = None) -> nbformat.NotebookNode:
     """The module as a notebook; with `answers` (question id → text) it is a student's submission instead."""
     questions = module_questions(module) if questions is None else questions
-    notebook = nbformat.v4.new_notebook()
-    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
-    notebook.metadata["language_info"] = {"name": "python"}
     intro = f"# {module.number:02d}. {module.title}"
     if module.summary.strip():
         intro += f"\n\n{module.summary.strip()}"
+    items = [(question, list(question.bands.all())) for question in questions]
+    return build_notebook(intro, items, answers=answers)
+
+
+def build_notebook(intro: str, items: list[tuple[Question, list[RubricBand]]], *,
+                   answers: dict[int, str] | None = None) -> nbformat.NotebookNode:
+    """A validated notebook of (question, bands) pairs: task cell then response cell for each."""
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
+    notebook.metadata["language_info"] = {"name": "python"}
     notebook.cells.append(nbformat.v4.new_markdown_cell(intro, id="module-intro"))
-    for question in questions:
+    used = {question.grade_id for question, _ in items}
+    for question, bands in items:
         task_id = task_grade_id(question)
+        while task_id in used:
+            task_id = f"{task_id}-task"[-100:]
+        used.add(task_id)
         notebook.cells.append(nbformat.v4.new_markdown_cell(
             question_markdown(question), metadata=_nbgrader(task_id, task=True), id=_cell_id(task_id)))
         if answers is None:
-            body = (f"{BEGIN_MARKER}\n{mark_scheme_text(question, list(question.bands.all()))}\n{END_MARKER}\n\n"
+            body = (f"{BEGIN_MARKER}\n{mark_scheme_text(question, bands)}\n{END_MARKER}\n\n"
                     f"**Your Response:**\n{RESPONSE_PLACEHOLDER}")
         else:
             body = f"**Your Response:**\n{answers.get(question.pk) or RESPONSE_PLACEHOLDER}"

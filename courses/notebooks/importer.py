@@ -175,6 +175,8 @@ def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
             report.errors.append(Problem(notebook_file.name, "the file name gives no module; pass --module"))
         else:
             _place_module(report, slug, number, modules, numbers_taken)
+            if not report.module_exists and parsed.title:
+                report.module_title = parsed.title
             parsed_by_module.setdefault(slug, []).append((report, parsed))
         if progress:
             progress(report, position, len(files))

@@ -35,6 +35,7 @@ TITLE_MAX = 200
 _BEGIN = re.compile(r"^[ \t]*=+[ \t]*BEGIN MARK SCHEME[ \t]*=+[ \t]*$", re.M | re.I)
 _END = re.compile(r"^[ \t]*=+[ \t]*END MARK SCHEME[ \t]*=+[ \t]*$", re.M | re.I)
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<text>.+?)[ \t]*$")
+_MODULE_TITLE = re.compile(r"^#[ \t]+(?:\d+\.[ \t]+)?(?P<title>[^\n]+?)[ \t]*(?:\n|$)")
 _QUESTION_HEADING = re.compile(r"^Question[ \t]+(?P<n>\d+)[ \t]*[:.\-–—][ \t]*(?P<title>.+)$", re.I)
 _LABEL = re.compile(r"^[ \t]*\*\*(?P<label>[^*\n]+?)[ \t]*(?::\*\*|\*\*[ \t]*:)[ \t]*(?P<rest>.*)$")
 _RANGE = r"(?P<lo>\d+)[ \t]*(?:(?:-|–|—|to)[ \t]*(?P<hi>\d+)[ \t]*)?"
@@ -142,6 +143,7 @@ class QuestionDraft:
 @dataclass
 class ParsedNotebook:
     name: str
+    title: str = ""
     questions: list[QuestionDraft] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
@@ -229,6 +231,8 @@ def parse_cells(name: str, cells) -> ParsedNotebook:
         if meta is None:
             if current.kind == "markdown":
                 plain_markdown = current
+                if not result.title and (title := _MODULE_TITLE.match(current.source.strip())):
+                    result.title = title["title"].strip()[:TITLE_MAX]
             continue
         if meta.get("task"):
             if pending_task is not None:
