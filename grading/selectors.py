@@ -20,7 +20,16 @@ from courses.models import (
     ResponseStatus,
     Role,
 )
-from grading.models import Comment, Grade, GradeRelease, NameReveal, RegradeRequest, RegradeStatus
+from grading.models import (
+    Comment,
+    Grade,
+    GradeEvent,
+    GradeRelease,
+    GradingLease,
+    NameReveal,
+    RegradeRequest,
+    RegradeStatus,
+)
 
 
 def _staff_enrollments(user):
@@ -125,6 +134,7 @@ def response_for_student(user, pk: int) -> Response:
 
 
 def is_instructor(role: str) -> bool:
+    """Only instructors release grades; TAs grade."""
     return role == Role.INSTRUCTOR
 
 
@@ -169,8 +179,7 @@ def course_overview(course: Course) -> tuple[list[ModuleProgress], int]:
     )
     by_module: dict[int, list[Question]] = {m.pk: [] for m in modules}
     for question in questions:
-        release = getattr(question, "release", None) if _has_release(question) else None
-        question.is_released = bool(release and release.released)
+        question.is_released = question_is_released(question)
         by_module[question.module_id].append(question)
     students = Enrollment.objects.filter(course=course, role=Role.STUDENT).count()
     return [ModuleProgress(module=m, questions=by_module[m.pk]) for m in modules], students
@@ -252,8 +261,6 @@ def active_lease_holder(response: Response, user, now: datetime | None = None):
 
 
 def _has_lease(response: Response) -> bool:
-    from grading.models import GradingLease
-
     try:
         response.lease  # noqa: B018
     except GradingLease.DoesNotExist:
@@ -278,11 +285,18 @@ def regrade_of(response: Response) -> RegradeRequest | None:
 
 
 def has_revealed(response: Response, user) -> bool:
+    """Whether this grader has un-blinded this response before (so the page shows the name)."""
     return NameReveal.objects.filter(response=response, revealed_by=user).exists()
 
 
 def comment_bank(question: Question) -> list[Comment]:
+    """The question's reusable comments, oldest first."""
     return list(question.bank_comments.all())
+
+
+def grade_history(response: Response) -> list[GradeEvent]:
+    """Every audit row of `response`, newest first, with its actor; one query."""
+    return list(GradeEvent.objects.filter(response=response).select_related("actor").order_by("-created_at", "-id"))
 
 
 # Student side ----------------------------------------------------------------------------------------------------
@@ -308,6 +322,7 @@ def question_has_grades(question) -> bool:
 
 
 def regrade_deadline(release: GradeRelease | None, course: Course) -> datetime | None:
+    """When a student may last ask for a regrade: the course's window after the latest release."""
     if release is None or not release.released or release.released_at is None:
         return None
     return release.released_at + timedelta(days=course.regrade_window_days)

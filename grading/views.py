@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courses.models import Response
 from grading import selectors, services
 from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm, ReleaseForm
-from grading.models import GradeEvent
+from grading.models import GradeEventKind
 
 QUEUE_PAGE_SIZE = 50
 
@@ -75,7 +75,7 @@ def _grade_page(
             "score": str(grade.score) if grade else "",
             "feedback": grade.feedback if grade else "",
         }
-    events = list(GradeEvent.objects.filter(response=response).select_related("actor").order_by("-created_at", "-id"))
+    events = selectors.grade_history(response)
     return render(request, "grading/grade.html", {
         "response": response, "question": question, "course": question.module.course, "bands": bands,
         "grade": grade, "version": grade.version if grade else 0, "posted": posted, "held_by": held_by,
@@ -110,7 +110,7 @@ def save(request: HttpRequest, pk: int) -> HttpResponse:
         services.grade_save(
             response_id=response.pk, actor=request.user, band_id=data["band"], score=data["score"],
             feedback=data["feedback"], base_version=data["version"],
-            kind="conflict_resolved" if data["resolve"] else None,
+            kind=GradeEventKind.CONFLICT_RESOLVED if data["resolve"] else None,
         )
     except services.GradeConflict as conflict:
         return render(request, "grading/conflict.html", {
