@@ -27,6 +27,14 @@ _FILE_STEM = re.compile(r"^(?:(?P<number>\d+)[ _.-]+)?(?P<name>.+?)$")
 _RENUMBER_OFFSET = 1_000_000
 
 
+class PlanChanged(Exception):
+    """The course changed between the preview and the confirmation; `plan` is what an import would do now."""
+
+    def __init__(self, plan: ImportPlan):
+        super().__init__("The course changed since the preview.")
+        self.plan = plan
+
+
 class ImportRefused(Exception):
     """The import was refused; `plan` holds every error, per file."""
 
@@ -140,9 +148,13 @@ def notebooks_import(
     force: bool = False,
     actor=None,
     dry_run: bool = False,
+    expected_digest: str | None = None,
     progress: Callable[[FileReport, int, int], None] | None = None,
 ) -> ImportPlan:
-    """Plan the import of `files` into `course` and, unless `dry_run`, apply it atomically; raises ImportRefused."""
+    """Plan the import of `files` into `course` and, unless `dry_run`, apply it atomically; raises ImportRefused.
+
+    With `expected_digest` (from a preview) the import is applied only if the plan is still the one previewed.
+    """
     files = list(files)
     with transaction.atomic():
         plan = _plan(course, files, module_slug, force, actor, progress)
@@ -150,6 +162,8 @@ def notebooks_import(
             raise ImportRefused(plan)
         if dry_run:
             return plan
+        if expected_digest is not None and plan.digest() != expected_digest:
+            raise PlanChanged(plan)
         try:
             _apply(plan, actor)
         except IntegrityError as error:
