@@ -58,6 +58,7 @@ def queue(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "grading/queue.html", {
         "question": question, "course": question.module.course, "page": page, "rows": rows,
         "filter": which, "filters": selectors.QUEUE_FILTERS,
+        "start": selectors.next_ungraded(question, request.user),
     })
 
 

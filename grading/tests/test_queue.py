@@ -73,5 +73,17 @@ def test_the_queue_is_paginated(client, world):
     first = client.get(f"/grading/questions/{world.question.pk}/").content.decode()
     second = client.get(f"/grading/questions/{world.question.pk}/?page=2").content.decode()
     assert "Page 1 of 2" in first and "Page 2 of 2" in second
-    assert first.count("/grading/responses/") == QUEUE_PAGE_SIZE
-    assert second.count("/grading/responses/") == 2
+    assert first.split("<tbody>")[1].count("/grading/responses/") == QUEUE_PAGE_SIZE
+    assert second.split("<tbody>")[1].count("/grading/responses/") == 2
+
+
+def test_the_start_button_opens_the_first_ungraded_response_nobody_else_holds(client, world):
+    from grading.services import lease_take
+
+    first, second = sorted([world.response, world.other_response], key=lambda r: r.pseudonym)
+    client.force_login(world.ta)
+    assert f'href="/grading/responses/{first.pk}/" id="start-grading"' in client.get(
+        f"/grading/questions/{world.question.pk}/").content.decode()
+    lease_take(response=first, holder=world.instructor)
+    assert f'href="/grading/responses/{second.pk}/" id="start-grading"' in client.get(
+        f"/grading/questions/{world.question.pk}/").content.decode()
