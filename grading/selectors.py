@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -240,16 +240,19 @@ def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Re
 
 
 def next_ungraded(question: Question, user, *, after: str = "", now: datetime | None = None) -> Response | None:
-    """The next ungraded response after pseudonym `after` (wrapping round), skipping ones others hold now."""
+    """The next ungraded response after pseudonym `after` (wrapping round), skipping ones others hold; one query."""
     now = now or timezone.now()
-    candidates = (
+    return (
         gradable_responses()
         .filter(question=question, grade__isnull=True)
+        .exclude(pseudonym=after)
         .exclude(Q(lease__expires_at__gt=now) & ~Q(lease__holder=user))
-        .order_by("pseudonym")
+        # Those after `after` first, then wrap round to the start of the queue.
+        .annotate(wrapped=Case(When(pseudonym__gt=after, then=Value(0)), default=Value(1)))
+        .order_by("wrapped", "pseudonym")
         .only("pk", "pseudonym")
+        .first()
     )
-    return candidates.filter(pseudonym__gt=after).first() or candidates.exclude(pseudonym=after).first()
 
 
 def active_lease_holder(response: Response, user, now: datetime | None = None):

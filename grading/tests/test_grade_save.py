@@ -177,3 +177,11 @@ def test_feedback_is_sanitised_when_shown(client, world):
     page = client.get(f"/grading/responses/{world.response.pk}/").content.decode()
     assert "<script>alert(1)</script>" not in page.split("<textarea")[0]
     assert "alert(1)" in page  # still in the textarea, escaped, for editing
+
+
+def test_save_and_next_wraps_round_to_the_start_of_the_queue(client, world):
+    third = make_response(make_user("third"), world.question)
+    first, _middle, last = sorted([world.response, world.other_response, third], key=lambda r: r.pseudonym)
+    client.force_login(world.ta)
+    reply = _post(client, last, band=band(world.question, "GOOD").pk, score=8, version=0, then="next")
+    assert reply["Location"] == f"/grading/responses/{first.pk}/"

@@ -73,3 +73,28 @@ def test_the_grading_page_query_count_does_not_grow(client, world, students, dja
     with django_assert_num_queries(11):
         page = client.get(f"/grading/responses/{world.response.pk}/")
     assert page.status_code == 200
+
+
+@pytest.mark.parametrize("students", [10, 100])
+def test_save_and_next_query_count_does_not_grow(client, world, students, django_assert_num_queries):
+    _populate(world, students)
+    client.force_login(world.ta)
+    data = {"band": band(world.question, "GOOD").pk, "score": 8, "version": 0, "then": "next"}
+    # session, user, response via staff enrollment; savepoint, lock the response, band, lock the grade,
+    # insert grade, insert event, end the lease, release savepoint; next ungraded response
+    with django_assert_num_queries(12):
+        reply = client.post(f"/grading/responses/{world.response.pk}/save/", data)
+    assert reply.status_code == 302 and "/grading/responses/" in reply["Location"]
+
+
+@pytest.mark.parametrize("students", [10, 100])
+def test_the_conflict_page_query_count_does_not_grow(client, world, students, django_assert_num_queries):
+    _populate(world, students)
+    grade(world.response, world.instructor)
+    client.force_login(world.ta)
+    data = {"band": band(world.question, "GOOD").pk, "score": 8, "version": 0}
+    # session, user, response via staff enrollment; savepoint, lock the response, band,
+    # lock the grade with band and grader, insert the refused-save event, release savepoint
+    with django_assert_num_queries(9):
+        reply = client.post(f"/grading/responses/{world.response.pk}/save/", data)
+    assert reply.status_code == 409
