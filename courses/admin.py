@@ -1,0 +1,242 @@
+"""Admin for courses, modules, questions with their rubric bands, and enrollments.
+
+Band validation uses the same rule as the importer (courses.rubric). Changing the
+points or bands of a question that already has grades needs an explicit
+confirmation, and then those grades are flagged for review, never rescaled.
+Instructors who are staff but not superusers see only their own courses.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import ValidationError
+from django.db.models import CharField, Count, F, Value
+from django.db.models.functions import Cast, Concat
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, JsonResponse
+from django.urls import path
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_POST
+
+from courses.markdown import render_markdown
+from courses.models import Course, Enrollment, Module, Question, Role, RubricBand
+from courses.rubric import BandSpec, rubric_errors
+from grading.selectors import question_has_grades
+from grading.services import grades_flag_for_review
+
+CONFIRM_FIELD = "confirm_rubric_change"
+MARKDOWN_FIELDS = (("context", "Context"), ("prompt", "Question"), ("expected_response", "Expected response"),
+                   ("mark_scheme", "Mark scheme (staff only)"))
+PREVIEW_MAX_CHARS = 100_000
+
+
+class InstructorScopedAdmin(admin.ModelAdmin):
+    """Superusers see everything; other staff see the courses they teach."""
+
+    course_path = ""  # lookup from this model to Course, ending in "__" unless empty
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(**{f"{self.course_path}enrollments__user": request.user,
+                                  f"{self.course_path}enrollments__role": Role.INSTRUCTOR})
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            mine = {"enrollments__user": request.user, "enrollments__role": Role.INSTRUCTOR}
+            if db_field.related_model is Course:
+                kwargs["queryset"] = Course.objects.filter(**mine)
+            elif db_field.related_model is Module:
+                kwargs["queryset"] = Module.objects.filter(**{f"course__{k}": v for k, v in mine.items()})
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Course)
+class CourseAdmin(InstructorScopedAdmin):
+    list_display = ["title", "slug", "regrade_window_days", "created_at"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    def has_add_permission(self, request):
+        # A course made by someone not enrolled in it would vanish from their own list.
+        return request.user.is_superuser
+
+
+@admin.register(Module)
+class ModuleAdmin(InstructorScopedAdmin):
+    course_path = "course__"
+    list_display = ["__str__", "course", "slug", "question_count"]
+    list_filter = ["course"]
+    list_select_related = ["course"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(question_count=Count("questions"))
+
+    @admin.display(description="Questions", ordering="question_count")
+    def question_count(self, obj: Module) -> int:
+        return obj.question_count
+
+
+class RubricBandFormSet(BaseInlineFormSet):
+    """Bands must be ordered best first, not overlap, cover 0..points and have distinct labels."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        question = self.instance
+        live = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        errors: list[str] = []
+        # Deleting a band that grades point at is already refused by the admin's protected-objects check.
+        if question.points is not None:
+            specs = [BandSpec(f.cleaned_data["label"], f.cleaned_data["min_points"], f.cleaned_data["max_points"])
+                     for f in live]
+            errors += rubric_errors(specs, question.points)
+        ordered = sorted(live, key=lambda f: f.cleaned_data["position"])
+        positions = [f.cleaned_data["position"] for f in ordered]
+        if len(set(positions)) != len(positions):
+            errors.append("Two bands share a position; give each band its own.")
+        for better, worse in zip(ordered, ordered[1:], strict=False):
+            if better.cleaned_data["min_points"] < worse.cleaned_data["min_points"]:
+                errors.append(f"Order the bands best first: {worse.cleaned_data['label']} scores higher than "
+                              f"{better.cleaned_data['label']} but comes after it.")
+        if errors:
+            raise ValidationError(errors)
+        self._check_graded(question)
+
+    def _check_graded(self, question: Question) -> None:
+        if not question.pk:
+            return
+        before = Question.objects.filter(pk=question.pk).values_list("points", flat=True).first()
+        changes = []
+        if before != question.points:
+            changes.append(f"points {before} → {question.points}")
+        if self.has_changed():
+            changes.append("bands edited")
+        if not changes or not question_has_grades(question):
+            return
+        if not self.data.get(CONFIRM_FIELD):
+            raise ValidationError(
+                "This question already has grades. Tick “Apply the rubric change and flag existing grades for "
+                "review” to save this change; the graded answers will be flagged for review, not rescaled.")
+        # Read by QuestionAdmin.save_model, which flags the grades before anything is saved.
+        question._rubric_change = "; ".join(changes)
+
+    def save(self, commit=True):
+        if commit:
+            # Labels and positions are unique per question: move edited rows aside so a swap cannot clash.
+            moving = [form.instance.pk for form in self.initial_forms
+                      if form.instance.pk and (form.has_changed() or form in self.deleted_forms)]
+            RubricBand.objects.filter(pk__in=moving).update(
+                label=Concat(Value("~moving~"), Cast("id", CharField())), position=F("position") + 1_000_000)
+        return super().save(commit)
+
+
+class RubricBandInline(admin.TabularInline):
+    model = RubricBand
+    formset = RubricBandFormSet
+    extra = 0
+    fields = ["position", "label", "min_points", "max_points", "description"]
+    ordering = ["position"]
+
+    def get_extra(self, request, obj=None, **kwargs):
+        return 0 if obj else 5
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "description":
+            field.widget = forms.Textarea(attrs={"rows": 3, "cols": 50})
+        return field
+
+
+class QuestionAdminForm(forms.ModelForm):
+    confirm_rubric_change = forms.BooleanField(
+        required=False, label="Apply the rubric change and flag existing grades for review",
+        help_text="Needed only when the question already has grades and its points or bands change.",
+    )
+
+    class Meta:
+        model = Question
+        fields = ["module", "number", "grade_id", "title", "context", "prompt", "expected_response", "mark_scheme",
+                  "min_words", "max_words", "points", "opens_at", "due_at", "late_policy", "lab"]
+
+
+@admin.register(Question)
+class QuestionAdmin(InstructorScopedAdmin):
+    course_path = "module__course__"
+    form = QuestionAdminForm
+    change_form_template = "admin/courses/question/change_form.html"
+    inlines = [RubricBandInline]
+    list_display = ["__str__", "module", "grade_id", "points", "due_at"]
+    list_filter = ["module__course", "module"]
+    list_select_related = ["module__course"]
+    search_fields = ["title", "grade_id", "prompt"]
+    readonly_fields = ["markdown_preview"]
+    fieldsets = [
+        (None, {"fields": ["module", "number", "grade_id", "title"]}),
+        ("Text (Markdown)", {"fields": ["context", "prompt", "expected_response", "mark_scheme", "markdown_preview"]}),
+        ("Length and points", {"fields": ["min_words", "max_words", "points", CONFIRM_FIELD]}),
+        ("Schedule", {"fields": ["opens_at", "due_at", "late_policy", "lab"]}),
+    ]
+
+    class Media:
+        js = ["js/authoring-admin-preview.js"]
+
+    @admin.display(description="Preview as saved")
+    def markdown_preview(self, obj: Question) -> str:
+        if obj is None or not obj.pk:
+            return "Save the question to see it rendered; the boxes above also preview as you type."
+        return format_html_join(
+            "", '<div class="markdown-preview"><h4>{}</h4><div class="prose">{}</div></div>',
+            ((label, mark_safe(render_markdown(getattr(obj, name)))) for name, label in MARKDOWN_FIELDS),
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a question would delete its students' answers with it.
+        if obj is not None and obj.responses.exists():
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def save_model(self, request, obj: Question, form, change) -> None:
+        reason = getattr(obj, "_rubric_change", "")
+        if reason:
+            # Flagged before saving, so the audit records the band each grade was given in.
+            count = grades_flag_for_review(question=obj, actor=request.user,
+                                           reason=f"Rubric changed in the admin: {reason}.")
+            self.message_user(request, f"{count} grade(s) flagged for review in the grading queue.")
+        super().save_model(request, obj, form, change)
+
+    def get_urls(self):
+        return [path("markdown-preview/", self.admin_site.admin_view(markdown_preview_view),
+                     name="courses_question_markdown_preview"), *super().get_urls()]
+
+
+@staff_member_required
+@require_POST
+def markdown_preview_view(request: HttpRequest) -> JsonResponse:
+    """Render Markdown exactly as students and graders will see it, for the admin's live preview."""
+    text = request.POST.get("text", "")[:PREVIEW_MAX_CHARS]
+    return JsonResponse({"html": render_markdown(text)})
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(InstructorScopedAdmin):
+    course_path = "course__"
+    list_display = ["user", "course", "role", "created_at"]
+    list_filter = ["role", "course"]
+    list_select_related = ["user", "course"]
+    search_fields = ["user__username", "user__email", "course__slug"]
+    autocomplete_fields = ["user"]
+
+    def get_queryset(self, request):
+        queryset = admin.ModelAdmin.get_queryset(self, request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(course__in=Course.objects.filter(enrollments__user=request.user,
+                                                                enrollments__role=Role.INSTRUCTOR))
