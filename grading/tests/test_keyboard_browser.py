@@ -1,4 +1,4 @@
-"""Keyboard grading in a real browser: at most three keystrokes per response, and no keys while typing."""
+"""In a real browser: keyboard grading in at most three keystrokes, no keys while typing, the conflict page."""
 
 import pytest
 from playwright.sync_api import expect
@@ -68,3 +68,31 @@ def test_the_scores_offered_are_exactly_the_chosen_bands(page, login, live_serve
     for _ in range(6):
         page.keyboard.press("-")
     expect(page.locator("input[name=score]:checked")).to_have_attribute("value", "1")
+
+
+def test_a_second_graders_stale_save_shows_both_grades_and_keeps_theirs(
+    page, browser, login, live_server, world, queue
+):
+    first, _second = queue
+    url = f"{live_server.url}/grading/responses/{first.pk}/"
+    login(page, world.ta)
+    page.goto(url)
+    other = browser.new_context().new_page()
+    try:
+        login(other, world.instructor)
+        other.goto(url)
+        expect(other.locator("#lease-warning")).to_contain_text("Being graded by ta")
+        for key in ("1", "s"):
+            page.keyboard.press(key)
+        page.wait_for_url(lambda u: u != url)
+        for key in ("3", "s"):
+            other.keyboard.press(key)
+        expect(other.locator("h1")).to_contain_text("Someone else graded")
+        expect(other.locator("#yours")).to_contain_text("6/10")
+        expect(other.locator("#theirs")).to_contain_text("10/10")
+        expect(other.locator("#theirs")).to_contain_text("by ta")
+        other.get_by_role("link", name="Keep theirs").click()
+        expect(other.locator("h1")).to_contain_text("10/10 EXCELLENT")
+    finally:
+        other.context.close()
+    assert Grade.objects.get(response=first).score == 10
