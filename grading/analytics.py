@@ -1,7 +1,7 @@
 """Grading analytics for a course: per-question distributions and per-grader averages.
 
-Everything comes from four grouped queries (bands, grades by question/band/score,
-word counts by question, grades by grader/question), whatever the course's size.
+Everything comes from two queries whatever the course's size: the rubric bands,
+and one pass over the submitted answers grouped by question, band, score and grader.
 """
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Sum
+from django.db.models import Count, Sum
+from django.utils.safestring import SafeString, mark_safe
 
 from courses.models import Course, Response, ResponseStatus, RubricBand
 from grading.export import Layout, QuestionColumn
-from grading.models import Grade
 
 # A grader is called harsher or more lenient when their average differs from the
 # question means by at least this many points over at least this many grades.
@@ -29,6 +29,10 @@ class BandShare:
     range_display: str
     count: int
     percent: float
+
+    @property
+    def width(self) -> str:
+        return f"{self.percent:.1f}"
 
 
 @dataclass
@@ -47,6 +51,9 @@ class GraderLine:
     count: int
     mean: float
 
+    def __str__(self) -> str:
+        return f"{self.username}: {self.count} graded, mean {self.mean:.2f}"
+
 
 @dataclass
 class QuestionReport:
@@ -58,8 +65,24 @@ class QuestionReport:
     bands: list[BandShare] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     graders: list[GraderLine] = field(default_factory=list)
-    chart_width: int = CHART_WIDTH
-    chart_height: int = CHART_HEIGHT
+
+    @property
+    def svg(self) -> SafeString:
+        """The score histogram as inline SVG (numbers only, so nothing needs escaping)."""
+        height = CHART_HEIGHT + 14
+        label = ", ".join(f"{bar.score}: {bar.count}" for bar in self.bars)
+        parts = [
+            f'<svg class="histogram" width="{CHART_WIDTH}" height="{height}" viewBox="0 0 {CHART_WIDTH} {height}" '
+            f'role="img" aria-label="Score histogram of {self.column.short}: {label}">'
+        ]
+        for bar in self.bars:
+            parts.append(
+                f'<rect x="{bar.x}" y="{bar.y}" width="{bar.width}" height="{bar.height}">'
+                f"<title>score {bar.score}: {bar.count}</title></rect>"
+                f'<text x="{bar.x}" y="{CHART_HEIGHT + 11}">{bar.score}</text>'
+            )
+        parts.append("</svg>")
+        return mark_safe("".join(parts))
 
 
 @dataclass
@@ -70,6 +93,10 @@ class GraderReport:
     mean_percent: float
     difference: float  # mean of (this grader's score − the question's mean), in points
     verdict: str
+
+    @property
+    def difference_display(self) -> str:
+        return f"{self.difference:+.2f}"
 
 
 @dataclass
@@ -95,33 +122,33 @@ def _bars(counts: dict[int, int], points: int) -> list[Bar]:
 
 
 def course_analytics(course: Course, layout: Layout) -> CourseReport:
-    """The analytics report of `course` (4 queries)."""
-    in_course = {"response__question__module__course": course}
+    """The analytics report of `course` (2 queries: bands, and one grouped pass over the answers)."""
+    question_ids = [c.question_id for c in layout.questions]
     bands_of: dict[int, list[RubricBand]] = defaultdict(list)
-    for band in RubricBand.objects.filter(question__module__course=course).order_by("question_id", "position"):
+    for band in RubricBand.objects.filter(question_id__in=question_ids).order_by("question_id", "position"):
         bands_of[band.question_id].append(band)
 
-    by_score: dict[int, dict[int, int]] = defaultdict(dict)
+    # One pass over the submitted answers, grouped finely enough to derive every figure below.
+    by_score: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     by_band: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for question_id, band_id, score, count in (
-        Grade.objects.filter(**in_course).order_by()
-        .values_list("response__question_id", "band_id", "score").annotate(n=Count("id"))
+    submitted: dict[int, int] = defaultdict(int)
+    word_sums: dict[int, int] = defaultdict(int)
+    per_grader: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0])
+    for question_id, band_id, score, grader, count, word_sum in (
+        Response.objects.filter(question_id__in=question_ids, status=ResponseStatus.SUBMITTED).order_by()
+        .values_list("question_id", "grade__band_id", "grade__score", "grade__graded_by__username")
+        .annotate(n=Count("id"), words=Sum("submitted_word_count"))
     ):
-        by_score[question_id][score] = by_score[question_id].get(score, 0) + count
+        submitted[question_id] += count
+        word_sums[question_id] += word_sum or 0
+        if score is None:
+            continue
+        by_score[question_id][score] += count
         by_band[question_id][band_id] += count
-
-    words = {
-        row["question_id"]: row
-        for row in Response.objects.filter(question__module__course=course, status=ResponseStatus.SUBMITTED)
-        .order_by().values("question_id").annotate(n=Count("id"), words=Avg("submitted_word_count"))
-    }
-
-    per_grader = list(
-        Grade.objects.filter(**in_course).order_by()
-        .values_list("graded_by__username", "response__question_id").annotate(n=Count("id"), total=Sum("score"))
-    )
+        per_grader[grader, question_id][0] += count
+        per_grader[grader, question_id][1] += score * count
     grader_lines: dict[int, list[GraderLine]] = defaultdict(list)
-    for username, question_id, count, total in per_grader:
+    for (username, question_id), (count, total) in per_grader.items():
         grader_lines[question_id].append(GraderLine(username, count, total / count))
 
     reports = []
@@ -130,12 +157,12 @@ def course_analytics(course: Course, layout: Layout) -> CourseReport:
         qid = column.question_id
         counts = by_score.get(qid, {})
         graded = sum(counts.values())
-        report = QuestionReport(column=column, graded=graded)
+        report = QuestionReport(column=column, graded=graded, submitted=submitted.get(qid, 0))
         if graded:
             means[qid] = sum(score * n for score, n in counts.items()) / graded
             report.mean = means[qid]
-        if qid in words:
-            report.submitted, report.average_words = words[qid]["n"], words[qid]["words"]
+        if report.submitted:
+            report.average_words = word_sums[qid] / report.submitted
         report.bands = [
             BandShare(b.label, b.range_display, by_band[qid].get(b.pk, 0),
                       100 * by_band[qid].get(b.pk, 0) / graded if graded else 0.0)
@@ -147,7 +174,7 @@ def course_analytics(course: Course, layout: Layout) -> CourseReport:
 
     points = {c.question_id: c.points for c in layout.questions}
     sums: dict[str, dict[str, float]] = defaultdict(lambda: {"n": 0, "score": 0, "points": 0, "diff": 0, "q": 0})
-    for username, question_id, count, total in per_grader:
+    for (username, question_id), (count, total) in per_grader.items():
         acc = sums[username]
         acc["n"] += count
         acc["score"] += total

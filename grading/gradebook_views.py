@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from html import escape
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -11,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from courses.models import Course, Response, ResponseStatus, Role
@@ -43,12 +45,29 @@ class Cell:
     regrade: str = ""
     review: bool = False
 
+    def html(self) -> str:
+        # Built here rather than in the template: a page has thousands of cells and the template engine
+        # would spend most of the request on them.
+        markers = ""
+        if self.late:
+            markers += '<span class="mk late" title="late">L</span>'
+        if self.regrade:
+            answered = "" if self.regrade == RegradeStatus.OPEN else " answered"
+            markers += f'<span class="mk regrade{answered}" title="regrade {escape(self.regrade)}">R</span>'
+        if self.review:
+            markers += '<span class="mk review" title="needs review">!</span>'
+        return f'<td class="num {self.css}" title="{escape(self.title)}">{escape(self.text)}{markers}</td>'
+
 
 @dataclass
 class Row:
     student: dict
     cells: list[Cell] = field(default_factory=list)
     total: int | None = None
+
+    @property
+    def cells_html(self) -> SafeString:
+        return mark_safe("".join(cell.html() for cell in self.cells))  # every value is escaped in Cell.html
 
 
 def _sort_keys(layout: Layout) -> dict[str, str]:
@@ -61,19 +80,19 @@ def _sort_keys(layout: Layout) -> dict[str, str]:
     return keys
 
 
-def _ordered(students: QuerySet, course: Course, key: str, descending: bool) -> QuerySet:
+def _ordered(students: QuerySet, layout: Layout, key: str, descending: bool) -> QuerySet:
     """Students in the requested order; blanks (nothing graded) always last, ties broken by name."""
     if key == "name":
         return students.order_by(*(f"-{f}" if descending else f for f in NAME_ORDER))
-    in_course = Q(responses__question__module__course=course)
-    if key == "total":
-        sort_value = Sum("responses__grade__score", filter=in_course)
-    elif key.startswith("m"):
-        sort_value = Sum("responses__grade__score", filter=in_course & Q(responses__question__module__number=key[1:]))
-    else:
+    if key.startswith("q"):
         sort_value = Subquery(
             Grade.objects.filter(response__student=OuterRef("pk"), response__question_id=key[1:]).values("score")[:1]
         )
+    else:
+        # Filtering on the layout's question ids spares the joins to questions and modules.
+        modules = layout.modules if key == "total" else [m for m in layout.modules if f"m{m.number}" == key]
+        question_ids = [q.question_id for m in modules for q in m.questions]
+        sort_value = Sum("responses__grade__score", filter=Q(responses__question_id__in=question_ids))
     value = F("sort_value")
     return students.annotate(sort_value=sort_value).order_by(
         value.desc(nulls_last=True) if descending else value.asc(nulls_last=True), *NAME_ORDER
@@ -142,7 +161,7 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
         page = 1
     offset = (page - 1) * per_page
     page_students = list(
-        _ordered(students, course, key, descending)[offset: offset + per_page]
+        _ordered(students, layout, key, descending)[offset: offset + per_page]
         .values("id", "username", "first_name", "last_name", "email")
     )
 
@@ -178,7 +197,6 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
         "sort": requested,
         "previous_href": link(page=page - 1) if page > 1 else "",
         "next_href": link(page=page + 1) if page < num_pages else "",
-        "regrade_open": RegradeStatus.OPEN,
     })
 
 

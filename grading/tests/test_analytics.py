@@ -87,7 +87,8 @@ def test_it_shows_each_graders_count_and_average_and_names_the_harsh_and_lenient
     assert graders["harsh_ta"].verdict == "harsher than the others"
     assert graders["kind_ta"].verdict == "more lenient than the others"
     html = response.content.decode()
-    assert "harsh_ta: 12 graded, mean 4.00" in html and "kind_ta: 12 graded, mean 8.00" in html
+    assert "harsh_ta: 12 graded, mean 4.00 · kind_ta: 12 graded, mean 8.00" in html
+    assert "<td class=\"num\">-2.00</td>" in html and "<td class=\"num\">+2.00</td>" in html
 
 
 def test_a_grader_within_a_point_of_the_others_is_not_called_out(client, db):
@@ -116,8 +117,8 @@ def test_analytics_run_the_same_queries_whatever_the_number_of_students(
     slug = f"stats{students}"
     call_command("load_scale_fixture", students=students, questions=8, course=slug, stdout=io.StringIO())
     client.force_login(get_user_model().objects.get(username=f"{slug}-instructor"))
-    # 1 session, 2 user, 3 course for staff, 4 questions, 5 rubric bands, 6 grades by question/band/score,
-    # 7 submitted word counts by question, 8 grades by grader/question.
-    with django_assert_num_queries(8):
+    # 1 session, 2 user, 3 course for staff, 4 questions, 5 rubric bands,
+    # 6 submitted answers grouped by question, band, score and grader (counts and word sums).
+    with django_assert_num_queries(6):
         response = client.get(f"/grading/{slug}/analytics/")
     assert response.context["report"].submitted == students * 8
