@@ -51,11 +51,7 @@ class PostedGrade:
     base_version: int
 
 
-def _band_label(grade: Grade | None) -> str:
-    return grade.band.label if grade else ""
-
-
-def grade_check(*, question: Question, band_id, score, points_only: bool = False) -> tuple[RubricBand, int]:
+def grade_check(*, question: Question, band_id, score) -> tuple[RubricBand, int]:
     """The band and score if they are allowed for `question`; GradingError otherwise."""
     if band_id in (None, ""):
         raise GradingError("Pick a band before saving.")
