@@ -49,14 +49,20 @@ def _work(x: np.ndarray) -> np.ndarray:
     return x.astype(np.float32) if x.dtype == np.float16 else x
 
 
-def _sigmoid_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """σ(x) and σ(−x), both from e = exp(−|x|) ≤ 1 so nothing overflows."""
-    e = np.exp(-np.abs(x))
-    one_plus = 1.0 + e
-    big = 1.0 / one_plus  # σ(|x|)
-    small = e / one_plus  # σ(−|x|), accurate even where σ(|x|) rounds to 1
-    positive = x >= 0
-    return np.where(positive, big, small), np.where(positive, small, big)
+def _sigmoid_parts(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """σ(z) and e = exp(−|z|), the two-branch way, so nothing overflows.
+
+    σ(z) = exp(min(z, 0)) / (1 + exp(−|z|)) is 1/(1 + e^−z) for z ≥ 0 and e^z/(1 + e^z) below, with
+    every exp ≤ 1. Two exps cost less than choosing a branch per element with np.where, which
+    mispredicts on mixed signs.
+    """
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    sigma = np.minimum(z, 0)
+    np.exp(sigma, out=sigma)
+    sigma /= 1.0 + e
+    return sigma, e
 
 
 # --- ReLU ---------------------------------------------------------------------------------------
@@ -73,6 +79,9 @@ def relu_derivative(x: np.ndarray) -> np.ndarray:
 # --- LeakyReLU ----------------------------------------------------------------------------------
 
 def leaky_relu(x: np.ndarray, slope: float = LEAKY_SLOPE) -> np.ndarray:
+    # For 0 ≤ slope ≤ 1, max(x, slope·x) is x above 0 and slope·x below, without np.where's branches.
+    if 0 <= slope <= 1:
+        return np.maximum(x, x * x.dtype.type(slope))
     return np.where(x > 0, x, x * x.dtype.type(slope))
 
 
@@ -83,8 +92,15 @@ def leaky_relu_derivative(x: np.ndarray, slope: float = LEAKY_SLOPE) -> np.ndarr
 # --- Sigmoid ------------------------------------------------------------------------------------
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    e = np.exp(-np.abs(_work(x)))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    w = _work(x)
+    sigma = np.minimum(w, 0)  # exp(min(x, 0)) / (1 + exp(−|x|)): see _sigmoid_parts
+    np.exp(sigma, out=sigma)
+    e = np.abs(w)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
+    e += 1.0
+    sigma /= e
+    return sigma.astype(x.dtype, copy=False)
 
 
 def sigmoid_derivative(x: np.ndarray) -> np.ndarray:
@@ -169,17 +185,19 @@ def _tanh_gate_argument(w: np.ndarray) -> np.ndarray:
 
 def gelu_tanh(x: np.ndarray) -> np.ndarray:
     w = _work(x)
-    gate, _ = _sigmoid_parts(_tanh_gate_argument(w))
-    return (w * gate).astype(x.dtype, copy=False)
+    gate = _sigmoid_parts(_tanh_gate_argument(w))[0]
+    gate *= w
+    return gate.astype(x.dtype, copy=False)
 
 
 def gelu_tanh_derivative(x: np.ndarray) -> np.ndarray:
     w = _work(x)
     b = np.clip(w, -_TANH_BOUND, _TANH_BOUND)
-    gate, other = _sigmoid_parts(_tanh_gate_argument(w))
-    # d/dx x·σ(2u) = σ(2u) + x·σ(2u)σ(−2u)·2u′; beyond the bound σσ is 0, so b stands in for x.
+    gate, e = _sigmoid_parts(_tanh_gate_argument(w))
+    # d/dx x·σ(2u) = σ(2u) + x·σ(2u)σ(−2u)·2u′, with σ(2u)σ(−2u) = e/(1+e)²; beyond the bound
+    # that product is 0, so b stands in for x.
     slope = (2.0 * _TANH_C) * (1.0 + 3.0 * _TANH_K * (b * b))
-    return (gate + b * (gate * other) * slope).astype(x.dtype, copy=False)
+    return (gate + b * (e / np.square(1.0 + e)) * slope).astype(x.dtype, copy=False)
 
 
 # --- Softmax ------------------------------------------------------------------------------------
