@@ -186,3 +186,29 @@ def test_the_export_download_is_a_valid_notebook_named_after_the_module(instruct
                                   {"format": "py"})
     assert as_py["Content-Disposition"] == 'attachment; filename="01_activations.py"'
     assert as_py.content.decode().startswith("# %% [markdown]")
+
+
+def test_the_preview_of_a_reimport_takes_the_same_queries_however_many_questions(instructor_client, world,
+                                                                               django_assert_num_queries):
+    first = instructor_client.post(url(world), {"files": [upload(SEED)], "module": "reflection"})
+    instructor_client.post(url(world), {"payload": payload_of(first)})
+    # session, user, course for the instructor, savepoint, modules, questions with response counts, their bands,
+    # savepoint release, modules with question counts for the page
+    with django_assert_num_queries(9):
+        response = instructor_client.post(url(world), {"files": [upload(SEED)], "module": "reflection"})
+    assert response.content.decode().count('<span class="badge">unchanged</span>') == 3
+
+
+def test_the_export_download_takes_constant_queries(instructor_client, world, django_assert_num_queries):
+    # session, user, course for the instructor, module, questions, their bands
+    with django_assert_num_queries(6):
+        response = instructor_client.get(reverse("authoring:export", args=[world.course.slug, world.module.slug]))
+    assert response.status_code == 200
+
+
+def test_a_ta_of_the_course_cannot_import_or_export(client, world):
+    client.force_login(world.ta)
+    assert client.get(url(world)).status_code == 404
+    assert client.post(url(world), {"files": [upload(SEED)]}).status_code == 404
+    assert client.get(reverse("authoring:export", args=[world.course.slug, world.module.slug])).status_code == 404
+    assert not Module.objects.filter(slug="activations-reflection").exists()

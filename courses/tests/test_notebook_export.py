@@ -191,3 +191,16 @@ def test_the_parser_reads_back_whatever_the_exporter_writes(item, fmt):
     assert draft.mark_scheme == mark_scheme_text(question, bands)
     assert sorted(draft.bands, key=lambda b: b.min_points) == sorted(
         (BandDraft(b.label, b.min_points, b.max_points, b.description) for b in bands), key=lambda b: b.min_points)
+
+
+def test_export_commands_refuse_an_unknown_module_or_output_type(imported, tmp_path):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="No module 'nope' in course 'source'"):
+        call_command("export_notebook", "--course", "source", "--module", "nope", stdout=StringIO())
+    with pytest.raises(CommandError, match="must end in .ipynb or .py"):
+        call_command("export_notebook", "--course", "source", "--module", "precision-mixed", "-o",
+                     str(tmp_path / "out.txt"), stdout=StringIO())
+    with pytest.raises(CommandError, match="No module 'nope' in course 'source'"):
+        call_command("export_submissions", "--course", "source", "--module", "nope", "-o", str(tmp_path))
+    assert list(tmp_path.iterdir()) == []
