@@ -14,7 +14,7 @@ import numpy as np
 from django.urls import reverse
 
 from activations.evaluation import EvaluateRequest, PayloadError, encode_floats, evaluate, parse_vector
-from activations.functions import ACTIVATIONS, DTYPES, LEAKY_SLOPE, SOFTMAX_VARIANTS, softmax_steps
+from activations.functions import ACTIVATIONS, DTYPES, LEAKY_SLOPE, softmax_steps
 
 STABILITY_DEFAULT = (1000.0, 1001.0, 1002.0)
 PRECISION_DEFAULT = (0.1, 1 / 3, 2.5, 3.14159, 1000.1, -7.3)
@@ -22,10 +22,11 @@ PRECISION_FUNCTION = "relu"
 COST_DEFAULT_N = 200_000
 EXPLORER_PANEL_X = (-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0)
 EXPLORER_PANEL_FUNCTIONS = ("relu", "sigmoid", "tanh", "gelu")
+# Teaching order: what breaks, the patch, the fix.
 VARIANT_LABELS = {
-    "naive": "naive: exp(x) / Σ exp(x)",
-    "clipped": "clipped: exp(clip(x, ±500)) / Σ",
-    "stable": "stable: exp(x − max) / Σ",
+    "naive": ("naive", "exp(x) / Σ exp(x)"),
+    "clipped": ("clipped", "exp(clip(x, −500, 500)) / Σ"),
+    "stable": ("stable", "exp(x − max x) / Σ"),
 }
 
 
@@ -72,9 +73,9 @@ def stability_table(x: np.ndarray) -> list[dict]:
     """Softmax of `x` through each variant in each dtype: the exponentials, their sum, the result, the damage."""
     reference = softmax_steps(x.astype(np.float64), "stable")[2]
     rows = []
-    for variant in SOFTMAX_VARIANTS:
+    for variant, (label, formula) in VARIANT_LABELS.items():
         for dtype_name, dtype in DTYPES.items():
-            row = {"variant": variant, "variant_label": VARIANT_LABELS[variant], "dtype": dtype_name}
+            row = {"variant": variant, "variant_label": label, "formula": formula, "dtype": dtype_name}
             if np.abs(x).max() > np.finfo(dtype).max:
                 row["unavailable"] = f"the input does not fit in {dtype_name}"
                 rows.append(row)
