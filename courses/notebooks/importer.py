@@ -185,7 +185,10 @@ def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
         reports.append(report)
         number, slug = module_for_file(notebook_file.name)
         slug = module_slug or slug
-        if not slug:
+        if module_slug and slugify(module_slug) != module_slug:
+            report.errors.append(Problem(notebook_file.name, f"{module_slug!r} is not a module slug (lower-case "
+                                                             "letters, digits and hyphens)"))
+        elif not slug:
             report.errors.append(Problem(notebook_file.name, "the file name gives no module; pass --module"))
         else:
             _place_module(report, slug, number, modules, numbers_taken)

@@ -276,3 +276,9 @@ def test_importing_every_fixture_together(course):
         (2, "activations-variant"), (3, "precision-mixed")]
     assert list(Question.objects.order_by("module__number", "number").values_list("points", flat=True)) == [
         10, 15, 3, 8]
+
+
+def test_a_module_option_that_is_not_a_slug_is_refused(course):
+    with pytest.raises(CommandError):
+        run(SEED, "--course", "ml-systems", "--module", "Not A Slug")
+    assert not Module.objects.exists()

@@ -289,3 +289,16 @@ def test_word_limits_default_to_150_300_and_follow_the_expected_response():
     ranged = QUESTION.replace("150-300 words.", "200–250 words on cost.")
     parsed = parse_notebook("m.ipynb", ipynb(task_cell("t1", ranged), response_cell("r1", SCHEME)))
     assert (parsed.questions[0].min_words, parsed.questions[0].max_words) == (200, 250)
+
+
+def test_an_nbformat_3_notebook_is_upgraded_and_read():
+    def cell(text: str, nbgrader: dict) -> dict:
+        return {"cell_type": "markdown", "source": text, "metadata": {"nbgrader": nbgrader}}
+
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": "old"}, "worksheets": [{"cells": [
+        cell(QUESTION, {"grade": False, "grade_id": "t1", "solution": False, "task": True, "locked": True}),
+        cell(SCHEME, {"grade": True, "grade_id": "r1", "solution": True, "points": 10}),
+    ]}]}
+    parsed = parse_notebook("old.ipynb", json.dumps(v3).encode())
+    assert parsed.errors == []
+    assert [(q.grade_id, q.points, len(q.bands)) for q in parsed.questions] == [("r1", 10, 5)]
