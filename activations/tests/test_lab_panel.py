@@ -56,3 +56,20 @@ def test_the_precision_panel_summarises_relu_across_dtypes(render_panel):
 def test_the_explorer_panel_shows_a_small_table(render_panel):
     html = render_panel(Lab.EXPLORER)
     assert "GELU (exact)" in html and "0.841345" in html
+
+
+@pytest.mark.parametrize("lab", [choice for choice in Lab.values if choice])
+def test_the_question_page_shows_its_lab_beside_the_question_without_extra_queries(client, world, lab):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world.student)
+    url = world.question.get_absolute_url()
+    with CaptureQueriesContext(connection) as without_lab:
+        assert client.get(url).status_code == 200
+    world.question.lab = lab
+    world.question.save(update_fields=["lab"])
+    with CaptureQueriesContext(connection) as with_lab:
+        response = client.get(url)
+    assert f'data-lab="{lab}"' in response.content.decode()
+    assert len(with_lab) == len(without_lab)
