@@ -108,7 +108,7 @@ def test_the_variant_layout_takes_the_prompt_from_markdown_and_scales_standard_b
     assert "Think about: vectorization strategies" in first.prompt
     assert "Target length" not in first.prompt
     assert first.mark_scheme.startswith("GRADING RUBRIC (Instructor Use):")
-    assert "(3 points)" in first.mark_scheme and "TODO" not in first.mark_scheme
+    assert "(3 points)" in first.mark_scheme and "Replace this text" not in first.mark_scheme
     assert ranges(first) == FIVE_BANDS
     assert (second.points, second.min_words, second.max_words) == (15, 200, 400)
     assert ranges(second) == [("EXCELLENT", 14, 15), ("GOOD", 11, 13), ("SATISFACTORY", 8, 10),

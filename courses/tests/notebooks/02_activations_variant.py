@@ -22,7 +22,7 @@ Think about: vectorization strategies, overflow/underflow protection, and precis
 """
 YOUR REFLECTION ON COMPUTATIONAL EFFICIENCY AND NUMERICAL STABILITY:
 
-TODO: Replace this text with your thoughtful response.
+Replace this text with your thoughtful response.
 
 GRADING RUBRIC (Instructor Use):
 - Demonstrates understanding of efficiency vs stability trade-offs (3 points)
@@ -50,7 +50,7 @@ GRADING RUBRIC (Instructor Use):
 """
 YOUR REFLECTION ON HARDWARE OPTIMIZATION AND PARALLELIZATION:
 
-TODO: Replace this text with your thoughtful response.
+Replace this text with your thoughtful response.
 
 GRADING RUBRIC (Instructor Use):
 - Shows understanding of hardware-specific optimization strategies (5 points)
