@@ -117,7 +117,11 @@ class RubricBandFormSet(BaseInlineFormSet):
         changes = []
         if before != question.points:
             changes.append(f"points {before} → {question.points}")
-        if self.has_changed():
+        # Criteria text alone does not change how any grade was scored, so only ranges and labels count.
+        scoring = {"label", "min_points", "max_points"}
+        if self.deleted_forms or any(
+                (form.instance.pk is None and form.has_changed()) or scoring & set(form.changed_data)
+                for form in self.forms):
             changes.append("bands edited")
         if not changes or not question_has_grades(question):
             return

@@ -257,9 +257,14 @@ def _change(report: FileReport, draft: QuestionDraft, question: Question | None,
     changed = [name for name in QUESTION_FIELDS if getattr(question, name) != getattr(draft, name)]
     if question.number != draft.number:
         changed.append("number")
-    current_bands = tuple(BandDraft(b.label, b.min_points, b.max_points, b.description) for b in question.bands.all())
-    if current_bands != draft.bands:
+    current = sorted((BandDraft(b.label, b.min_points, b.max_points, b.description) for b in question.bands.all()),
+                     key=_best_first)
+    wanted = sorted(draft.bands, key=_best_first)
+    if [b.spec() for b in current] != [b.spec() for b in wanted]:
         changed.append("bands")
+    elif current != wanted:
+        # Criteria text alone does not change how any grade was scored, so it needs no force.
+        changed.append("band descriptions")
     change = QuestionChange(draft, "update" if changed else "unchanged", changed, question)
     if change.rubric_changed and question_has_grades(question):
         what = " and ".join(part for part in ("points", "bands") if part in changed)
@@ -327,12 +332,16 @@ def _update(change: QuestionChange, actor, file_name: str) -> None:
     for name in (*QUESTION_FIELDS, "number"):
         setattr(question, name, getattr(draft, name))
     question.save(update_fields=[*QUESTION_FIELDS, "number"])
-    if "bands" in change.changed:
+    if "bands" in change.changed or "band descriptions" in change.changed:
         bands_replace(question=question, bands=draft.bands)
 
 
+def _best_first(band: BandDraft) -> tuple[int, int]:
+    return (-band.min_points, -band.max_points)
+
+
 def _bands(question: Question, bands: Iterable[BandDraft]) -> list[RubricBand]:
-    ordered = sorted(bands, key=lambda b: -b.min_points)
+    ordered = sorted(bands, key=_best_first)
     return [RubricBand(question=question, position=i, label=b.label, min_points=b.min_points, max_points=b.max_points,
                        description=b.description) for i, b in enumerate(ordered)]
 

@@ -189,3 +189,13 @@ def test_staff_instructors_see_only_the_courses_they_teach(client, question):
     page = client.get(reverse("admin:courses_question_changelist")).content.decode()
     assert question.title in page and "Not yours" not in page
     assert client.get(reverse("admin:courses_question_change", args=[other.pk])).status_code == 302
+
+
+def test_editing_only_a_bands_criteria_on_a_graded_question_needs_no_confirmation(admin_client, question, graded):
+    data = form_data(question)
+    data["bands-1-description"] = "Clearer criteria for GOOD."
+    response = admin_client.post(change_url(question), data)
+    assert response.status_code == 302
+    assert question.bands.get(label="GOOD").description == "Clearer criteria for GOOD."
+    graded.refresh_from_db()
+    assert not graded.needs_review

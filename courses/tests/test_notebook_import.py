@@ -282,3 +282,22 @@ def test_a_module_option_that_is_not_a_slug_is_refused(course):
     with pytest.raises(CommandError):
         run(SEED, "--course", "ml-systems", "--module", "Not A Slug")
     assert not Module.objects.exists()
+
+
+def test_band_criteria_text_and_band_order_changes_on_a_graded_question_need_no_force(course, tmp_path):
+    question, graded, _grader = _graded_setup(course)
+    text = SEED.read_text()
+    first, rest = text.split("systems-thinking-task-2", 1)
+    good_block = first[first.index("GOOD (7-8 points):"):first.index("SATISFACTORY (5-6 points):")]
+    first = first.replace(good_block, "").replace("NO CREDIT (0 points):", good_block + "NO CREDIT (0 points):")
+    first = first.replace("- Good understanding of activation function efficiency differences",
+                          "- A sound grasp of why the activations differ in cost")
+    path = tmp_path / "activations_reflection.py"
+    path.write_text(first + "systems-thinking-task-2" + rest)
+    out, _ = run(path, "--course", "ml-systems", "--module", "activations")
+    assert "0 to create, 1 to update, 2 unchanged" in out
+    good = question.bands.get(label="GOOD")
+    assert good.description.startswith("- A sound grasp") and good.position == 1
+    assert good.pk == graded.band_id
+    graded.refresh_from_db()
+    assert not graded.needs_review
