@@ -100,7 +100,8 @@ def import_notebooks(request: HttpRequest, course_slug: str) -> HttpResponse:
     except ImportRefused as refused:
         return _page(request, course, form, plan=refused.plan, status=400)
     payload = _sign(request, course, files, module_slug, force, plan.digest())
-    if len(payload) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE - FORM_OVERHEAD:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if limit is not None and len(payload) > limit - FORM_OVERHEAD:
         form.add_error("files", "These files are too large to confirm in one go; import them in smaller groups.")
         return _page(request, course, form, plan=plan, status=400)
     return _page(request, course, form, plan=plan, payload=payload)

@@ -212,3 +212,12 @@ def test_a_ta_of_the_course_cannot_import_or_export(client, world):
     assert client.post(url(world), {"files": [upload(SEED)]}).status_code == 404
     assert client.get(reverse("authoring:export", args=[world.course.slug, world.module.slug])).status_code == 404
     assert not Module.objects.filter(slug="activations-reflection").exists()
+
+
+def test_files_too_large_to_carry_to_the_confirm_step_are_refused_before_it(instructor_client, world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 17_000  # leaves about 600 bytes for the signed files
+    response = instructor_client.post(url(world), {"files": [upload(SEED)], "module": "reflection"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "too large to confirm in one go; import them in smaller groups" in page
+    assert 'name="payload"' not in page
