@@ -214,3 +214,21 @@ def test_the_api_needs_the_csrf_token_the_page_sends_in_its_header(world, url, p
     token = _page_token(client)
     response = client.post(url, body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 200
+
+
+def test_a_body_over_the_upload_limit_is_a_400_not_a_500(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    response = api(EVALUATE, {"function": "relu", "x": [0.5] * 500})
+    assert response.status_code == 400
+    assert _strict_json(response)["error"] == "The request body is too large."
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("function", ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "softmax"])
+def test_every_function_answers_in_every_dtype_at_the_extremes_without_nan(api, function, dtype):
+    biggest = {"float16": 65504.0, "float32": 3.4028234663852886e38, "float64": 1.7976931348623157e308}[dtype]
+    x = [-biggest, -1e4 if dtype != "float16" else -6e4, -1.0, -0.0, 0.0, 1e-7, 2.5, biggest]
+    body = _strict_json(api(EVALUATE, {"function": function, "x": x, "dtype": dtype}))
+    assert body["dtype"] == dtype and len(body["y"]) == len(x)
+    values = body["y"] + (body.get("dy") or []) + [v for row in (body.get("jacobian") or []) for v in row]
+    assert not any(isinstance(v, str) for v in values), values
