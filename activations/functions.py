@@ -9,7 +9,9 @@ could overflow (x², x³, x − max) is bounded first.
 float16 is computed in float32 and rounded once at the end, which is what
 numpy's own float16 loops do for each operation; doing it once keeps the
 result within an ulp or so. GELU uses scipy's erfc/erfcx because numpy has no
-error function and a short rational approximation is not accurate to float64.
+error function and a short rational approximation is not accurate to float64;
+its float16/float32 inputs are evaluated in float64, where the rounding of
+x/√2 that erfc amplifies in the tail is far below their ulp.
 
 `softmax_naive` and `softmax_clipped` are teaching variants for the stability
 lab: they overflow on purpose and are never used elsewhere.
