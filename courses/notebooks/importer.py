@@ -178,7 +178,7 @@ def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
     modules = {m.slug: m for m in Module.objects.filter(course=course)}
     numbers_taken = {m.number: m.slug for m in modules.values()}
     reports: list[FileReport] = []
-    parsed_by_module: dict[str, list[tuple[FileReport, ParsedNotebook]]] = {}
+    placed: list[tuple[FileReport, ParsedNotebook, str, int | None]] = []
     for position, notebook_file in enumerate(files, start=1):
         parsed = parse_notebook(notebook_file.name, notebook_file.data)
         report = FileReport(notebook_file.name, warnings=list(parsed.warnings), errors=list(parsed.errors))
@@ -191,14 +191,19 @@ def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
         elif not slug:
             report.errors.append(Problem(notebook_file.name, "the file name gives no module; pass --module"))
         else:
-            _place_module(report, slug, number, modules, numbers_taken)
-            if not report.module_exists and parsed.title:
-                report.module_title = parsed.title
-            parsed_by_module.setdefault(slug, []).append((report, parsed))
+            placed.append((report, parsed, slug, number))
         if progress:
             progress(report, position, len(files))
+    # Numbered file names claim their module numbers first; unnumbered new modules then take the next free ones.
+    placed.sort(key=lambda entry: entry[3] is None)
+    parsed_by_module: dict[str, list[tuple[FileReport, ParsedNotebook]]] = {}
+    for report, parsed, slug, number in placed:
+        _place_module(report, slug, number, modules, numbers_taken)
+        if not report.module_exists and parsed.title:
+            report.module_title = parsed.title
+        parsed_by_module.setdefault(slug, []).append((report, parsed))
     for slug, entries in parsed_by_module.items():
-        _plan_module(modules.get(slug), entries, force, actor)
+        _plan_module(modules.get(slug), sorted(entries, key=lambda entry: reports.index(entry[0])), force, actor)
     return ImportPlan(course=course, files=reports, force=force)
 
 
@@ -209,8 +214,10 @@ def _place_module(report: FileReport, slug: str, number: int | None, modules: di
         report.module_exists, report.module_number, report.module_title = True, existing.number, existing.title
         return
     if number is None:
-        number = max(numbers_taken, default=0) + 1
+        planned = [n for n, planned_slug in numbers_taken.items() if planned_slug == slug]
+        number = planned[0] if planned else max(numbers_taken, default=0) + 1
     elif numbers_taken.get(number, slug) != slug:
+        report.module_number = number
         report.errors.append(Problem(
             report.name, f"module number {number} is already used by {numbers_taken[number]!r}; "
                          "rename the file or pass --module"))

@@ -301,3 +301,20 @@ def test_band_criteria_text_and_band_order_changes_on_a_graded_question_need_no_
     assert good.pk == graded.band_id
     graded.refresh_from_db()
     assert not graded.needs_review
+
+
+def test_numbered_files_claim_their_numbers_before_unnumbered_ones_take_the_next_free(course, tmp_path):
+    make_module(course, 1, slug="tensors")
+    shutil.copy(SEED, tmp_path / "activations_reflection.py")
+    shutil.copy(FIXTURES / "02_activations_variant.py", tmp_path / "02_activations_variant.py")
+    run(tmp_path / "activations_reflection.py", tmp_path / "02_activations_variant.py", "--course", "ml-systems")
+    assert list(Module.objects.order_by("number").values_list("number", "slug")) == [
+        (1, "tensors"), (2, "activations-variant"), (3, "activations-reflection")]
+
+
+def test_two_unnumbered_files_for_one_new_module_share_it(course, tmp_path):
+    shutil.copy(SEED, tmp_path / "a.py")
+    (tmp_path / "b.py").write_text(SEED.read_text().replace("systems-thinking-", "more-"))
+    out, _ = run(tmp_path / "a.py", tmp_path / "b.py", "--course", "ml-systems", "--module", "shared")
+    assert out.count("→ module 01 shared (new)") == 2
+    assert Module.objects.get().questions.count() == 6
