@@ -51,8 +51,11 @@ def cell(value, digits: int = 6) -> Cell:
 
 
 def exact_cell(value: np.floating) -> Cell:
-    """The shortest text that reads back as this exact value of its own dtype."""
-    return Cell(str(value)) if np.isfinite(value) else cell(value)
+    """The value to 17 significant digits, enough to tell any two float64s apart.
+
+    The same width for every dtype shows what the dtype really stores: float16's 0.1 is 0.0999755859375.
+    """
+    return cell(value, 17)
 
 
 def parse_text_vector(text: str, dtype: str = "float64") -> np.ndarray:
@@ -143,7 +146,7 @@ def explorer_table(functions: list[str], x: np.ndarray, dtype: str, slope: float
         series.append({"activation": activation, "y": result.y, "dy": dy})
     rows = [
         {
-            "x": exact_cell(x[i]),
+            "x": cell(x[i]),
             "values": [(cell(s["y"][i]), cell(s["dy"][i]) if s["dy"] is not None else Cell("—")) for s in series],
         }
         for i in range(x.size)
