@@ -216,6 +216,14 @@ class QuestionAdmin(InstructorScopedAdmin):
             self.message_user(request, f"{count} grade(s) flagged for review in the grading queue.")
         super().save_model(request, obj, form, change)
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "module":
+            # Module numbers repeat across courses, so the choice names its course (joined, not one query each).
+            field.queryset = field.queryset.select_related("course")
+            field.label_from_instance = lambda module: f"{module.course.slug} · {module}"
+        return field
+
     def get_urls(self):
         return [path("markdown-preview/", self.admin_site.admin_view(markdown_preview_view),
                      name="courses_question_markdown_preview"), *super().get_urls()]

@@ -199,3 +199,9 @@ def test_editing_only_a_bands_criteria_on_a_graded_question_needs_no_confirmatio
     assert question.bands.get(label="GOOD").description == "Clearer criteria for GOOD."
     graded.refresh_from_db()
     assert not graded.needs_review
+
+
+def test_module_choices_name_their_course(admin_client, question):
+    make_module(make_course("elsewhere"), 1, slug="activations")
+    page = admin_client.get(change_url(question)).content.decode()
+    assert "ml-systems · 01. Module 1" in page and "elsewhere · 01. Module 1" in page
