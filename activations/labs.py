@@ -17,7 +17,7 @@ from activations.evaluation import EvaluateRequest, PayloadError, encode_floats,
 from activations.functions import ACTIVATIONS, DTYPES, LEAKY_SLOPE, softmax_steps
 
 STABILITY_DEFAULT = (1000.0, 1001.0, 1002.0)
-PRECISION_DEFAULT = (0.1, 1 / 3, 2.5, 3.14159, 1000.1, -7.3)
+PRECISION_DEFAULT = (0.1, 0.2, 0.3, 2.5, 3.14159, 1000.1, -7.3)
 PRECISION_FUNCTION = "relu"
 COST_DEFAULT_N = 200_000
 EXPLORER_PANEL_X = (-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0)
