@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from courses.models import Role
+from courses.models import Question, Role
 from courses.tests.factories import enroll, make_course, make_module, make_question, make_response, make_user
 from grading.models import RegradeRequest, RegradeStatus
 from grading.services import grade_save, grades_flag_for_review, grades_release
@@ -165,20 +165,17 @@ def test_a_ta_of_the_course_sees_the_gradebook(client, book):
     assert _get(client, book, user=book.ta).status_code == 200
 
 
-@pytest.mark.parametrize("students", [10, 100])
-@pytest.mark.parametrize("sort", ["name", "-total", "m2", "q"])
+@pytest.mark.parametrize("students", [10, 100, 1000])
 def test_the_gradebook_runs_the_same_queries_whatever_the_number_of_students(
-    client, db, django_assert_num_queries, students, sort
+    client, db, django_assert_num_queries, students
 ):
     slug = f"size{students}"
     call_command("load_scale_fixture", students=students, questions=8, course=slug, stdout=io.StringIO())
     client.force_login(get_user_model().objects.get(username=f"{slug}-instructor"))
-    if sort == "q":
-        from courses.models import Question
-
-        sort = f"-q{Question.objects.filter(module__course__slug=slug).order_by('pk').first().pk}"
-    # 1 session, 2 user, 3 course for staff, 4 questions with modules and release state, 5 count of students,
-    # 6 one page of students in the requested order, 7 their responses with grades and regrade requests.
-    with django_assert_num_queries(7):
-        response = client.get(f"/grading/{slug}/gradebook/?sort={sort}&per_page=200")
-    assert len(response.context["rows"]) == students
+    first_question = Question.objects.filter(module__course__slug=slug).order_by("pk").first()
+    for sort in ("name", "-total", "m2", f"-q{first_question.pk}"):
+        # 1 session, 2 user, 3 course for staff, 4 questions with modules and release state, 5 count of students,
+        # 6 one page of students in the requested order, 7 their responses with grades and regrade requests.
+        with django_assert_num_queries(7):
+            response = client.get(f"/grading/{slug}/gradebook/?sort={sort}&per_page=200")
+        assert len(response.context["rows"]) == min(students, 200)
