@@ -276,6 +276,7 @@ def _cell(name: str, index: int, cell, seen_ids: dict[str, int], result: ParsedN
     source = cell.get("source", "")
     if isinstance(source, list):
         source = "".join(source)
+    source = source.replace("\r\n", "\n")  # notebooks saved on Windows keep CRLF inside their JSON strings
     broken = metadata.get("incorrectly_encoded_metadata", "")
     if "nbgrader" in broken:
         result.errors.append(Problem(name, "invalid nbgrader metadata: it is not valid JSON", index))

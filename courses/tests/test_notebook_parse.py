@@ -302,3 +302,10 @@ def test_an_nbformat_3_notebook_is_upgraded_and_read():
     parsed = parse_notebook("old.ipynb", json.dumps(v3).encode())
     assert parsed.errors == []
     assert [(q.grade_id, q.points, len(q.bands)) for q in parsed.questions] == [("r1", 10, 5)]
+
+
+def test_windows_line_endings_inside_cells_read_the_same():
+    crlf = ipynb(task_cell("t1", QUESTION.replace("\n", "\r\n")), response_cell("r1", SCHEME.replace("\n", "\r\n")))
+    (question,) = parse_notebook("m.ipynb", crlf).questions
+    assert question.prompt == "Why?" and [b.label for b in question.bands][:2] == ["EXCELLENT", "GOOD"]
+    assert "\r" not in question.mark_scheme
