@@ -99,10 +99,11 @@ def _ordered(students: QuerySet, layout: Layout, key: str, descending: bool) -> 
     )
 
 
-def _rows(course: Course, layout: Layout, students: list[dict]) -> list[Row]:
+def _rows(layout: Layout, students: list[dict]) -> list[Row]:
     """One row per student with a cell per question and module total; one query for all cells."""
     found = (
-        Response.objects.filter(student_id__in=[s["id"] for s in students], question__module__course=course)
+        Response.objects.filter(student_id__in=[s["id"] for s in students],
+                                question_id__in=[c.question_id for c in layout.questions])
         .order_by()
         .values_list("student_id", "question_id", "status", "is_late", "grade__score", "grade__needs_review",
                      "regrade_request__status")
@@ -184,7 +185,7 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
         "course": course,
         "layout": layout,
         "modules": modules,
-        "rows": _rows(course, layout, page_students),
+        "rows": _rows(layout, page_students),
         "name_sort": sort_link("name"),
         "total_sort": sort_link("total"),
         "sort_label": keys[key] + (" (high to low)" if descending and key != "name" else ""),
