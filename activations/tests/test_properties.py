@@ -19,8 +19,8 @@ from activations.functions import (
     softmax_naive,
 )
 
-settings.register_profile("activations", max_examples=60, deadline=None)
-settings.load_profile("activations")
+# Per test, not a loaded profile: a profile would change every other app's hypothesis tests too.
+examples = settings(max_examples=60, deadline=None)
 
 dtype_names = st.sampled_from(list(DTYPES))
 
@@ -33,6 +33,7 @@ def finite_arrays(draw, min_size=1, max_size=40, dtype_name=None):
     return draw(hnp.arrays(dtype, st.integers(min_size, max_size), elements=elements))
 
 
+@examples
 @given(finite_arrays())
 def test_no_function_warns_or_returns_nan_for_any_finite_input(x):
     with warnings.catch_warnings():
@@ -48,6 +49,7 @@ def test_no_function_warns_or_returns_nan_for_any_finite_input(x):
                     assert d.dtype == x.dtype and np.isfinite(d).all(), activation.name
 
 
+@examples
 @given(finite_arrays())
 def test_softmax_sums_to_one(x):
     y = softmax(x).astype(np.float64)
@@ -56,6 +58,7 @@ def test_softmax_sums_to_one(x):
     assert abs(y.sum() - 1.0) <= (x.size + 2) * eps
 
 
+@examples
 @given(finite_arrays(dtype_name="float64", max_size=20), st.floats(-100, 100))
 def test_softmax_is_unchanged_by_adding_a_constant(x, shift):
     x = np.clip(x, -1e3, 1e3)  # keep x + shift exact enough for the identity to be a fair test
@@ -63,6 +66,7 @@ def test_softmax_is_unchanged_by_adding_a_constant(x, shift):
     assert np.allclose(softmax(shifted), softmax(x), rtol=1e-9, atol=1e-15)
 
 
+@examples
 @given(finite_arrays())
 def test_sigmoid_of_minus_x_is_one_minus_sigmoid_of_x(x):
     eps = float(np.finfo(x.dtype).eps)
@@ -72,6 +76,7 @@ def test_sigmoid_of_minus_x_is_one_minus_sigmoid_of_x(x):
 
 
 @pytest.mark.parametrize("name", ["relu", "leaky_relu", "sigmoid", "tanh", "gelu_tanh", "gelu"])
+@examples
 @given(x=finite_arrays(min_size=2))
 def test_activations_are_monotone_where_the_function_is(name, x):
     # GELU dips below zero left of x ≈ −0.75; it is monotone increasing to the right of that.
@@ -82,6 +87,7 @@ def test_activations_are_monotone_where_the_function_is(name, x):
 
 
 @pytest.mark.parametrize("name", ["relu", "leaky_relu", "sigmoid", "tanh", "gelu", "gelu_tanh"])
+@examples
 @given(x=st.floats(-20, 20).filter(lambda v: abs(v) > 1e-3))
 def test_derivatives_match_central_finite_differences(name, x):
     activation = ACTIVATIONS[name]
@@ -93,6 +99,7 @@ def test_derivatives_match_central_finite_differences(name, x):
     assert abs(estimate - exact) <= 1e-6 * max(1.0, abs(exact))
 
 
+@examples
 @given(finite_arrays(dtype_name="float64", max_size=JACOBIAN_MAX).map(lambda a: np.clip(a, -50, 50)))
 def test_softmax_jacobian_matches_finite_differences_and_rows_sum_to_zero(x):
     jacobian = softmax_jacobian(softmax(x))
