@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from courses.markdown import render_markdown
 from courses.models import Course, Enrollment, Module, Question, Role, RubricBand
+from courses.notebooks.importer import grade_bands_realign
 from courses.rubric import BandSpec, rubric_errors
 from grading.selectors import question_has_grades
 from grading.services import grades_flag_for_review
@@ -215,6 +216,12 @@ class QuestionAdmin(InstructorScopedAdmin):
                                            reason=f"Rubric changed in the admin: {reason}.")
             self.message_user(request, f"{count} grade(s) flagged for review in the grading queue.")
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        if getattr(form.instance, "_rubric_change", ""):
+            # The grades were flagged in save_model; each now also sits on the band that covers its score.
+            grade_bands_realign(question=form.instance)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)

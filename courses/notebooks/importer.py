@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from courses.models import Course, Module, Question, RubricBand
 from courses.notebooks.parse import BandDraft, ParsedNotebook, Problem, QuestionDraft, parse_notebook
+from grading.models import Grade
 from grading.selectors import question_has_grades
 from grading.services import grades_flag_for_review
 
@@ -355,7 +356,12 @@ def _bands(question: Question, bands: Iterable[BandDraft]) -> list[RubricBand]:
 
 @transaction.atomic
 def bands_replace(*, question: Question, bands: Iterable[BandDraft]) -> None:
-    """Give `question` exactly these bands, reusing rows that grades point at so no grade loses its band."""
+    """Give `question` exactly these bands; every grade ends on the band that covers its score.
+
+    Rows that grades point at are reused (same label first) rather than deleted, so no
+    grade is ever without a band; a grade whose score its row no longer covers moves to
+    the band that does. Callers flag such grades for review first.
+    """
     wanted = _bands(question, bands)
     current = list(RubricBand.objects.filter(question=question).annotate(grade_count=Count("grades")))
     graded = [band for band in current if band.grade_count]
@@ -363,30 +369,39 @@ def bands_replace(*, question: Question, bands: Iterable[BandDraft]) -> None:
     if not graded:
         RubricBand.objects.bulk_create(wanted)
         return
-    # A graded row keeps its id and takes over the new band with its label, else the one its range overlaps most.
     by_label = {band.label.casefold(): band for band in graded}
     reused: dict[int, RubricBand] = {}
     for i, new in enumerate(wanted):
         if (old := by_label.pop(new.label.casefold(), None)) is not None:
             reused[i] = old
-    for old in by_label.values():
-        free = [i for i in range(len(wanted)) if i not in reused]
-        if free:
-            reused[max(free, key=lambda i: _overlap(old, wanted[i]))] = old
-        else:
-            target = max(reused, key=lambda i: _overlap(old, wanted[i]))
-            old.grades.update(band=reused[target])
-            old.delete()
-    for old in reused.values():
+    leftovers = list(by_label.values())
+    free = [i for i in range(len(wanted)) if i not in reused]
+    while leftovers and free:
+        reused[free.pop(0)] = leftovers.pop(0)
+    surviving = [*reused.values(), *leftovers]
+    for old in surviving:
         old.label, old.position = f"~moving~{old.pk}", _RENUMBER_OFFSET + old.pk
-    RubricBand.objects.bulk_update(reused.values(), ["label", "position"])
+    RubricBand.objects.bulk_update(surviving, ["label", "position"])
     for i, old in reused.items():
         new = wanted[i]
         old.label, old.position, old.min_points, old.max_points, old.description = (
             new.label, new.position, new.min_points, new.max_points, new.description)
     RubricBand.objects.bulk_update(reused.values(), ["label", "position", "min_points", "max_points", "description"])
-    RubricBand.objects.bulk_create(new for i, new in enumerate(wanted) if i not in reused)
+    final = [*reused.values(), *RubricBand.objects.bulk_create(new for i, new in enumerate(wanted) if i not in reused)]
+    gone = {band.pk for band in leftovers}
+    grade_bands_realign(question=question, bands=final, gone=gone)
+    RubricBand.objects.filter(pk__in=gone).delete()
 
 
-def _overlap(old: RubricBand, new: RubricBand) -> int:
-    return min(old.max_points, new.max_points) - max(old.min_points, new.min_points)
+@transaction.atomic
+def grade_bands_realign(*, question: Question, bands: list[RubricBand] | None = None, gone=frozenset()) -> int:
+    """Move each grade of `question` whose band no longer covers its score to the band that does; returns how many."""
+    bands = list(question.bands.all()) if bands is None else bands
+    moved = []
+    for grade in Grade.objects.filter(response__question=question).select_related("band"):
+        score = min(grade.score, question.points)
+        if grade.band_id in gone or not grade.band.min_points <= score <= grade.band.max_points:
+            grade.band = next(band for band in bands if band.min_points <= score <= band.max_points)
+            moved.append(grade)
+    Grade.objects.bulk_update(moved, ["band"])
+    return len(moved)

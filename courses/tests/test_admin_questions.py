@@ -205,3 +205,14 @@ def test_module_choices_name_their_course(admin_client, question):
     make_module(make_course("elsewhere"), 1, slug="activations")
     page = admin_client.get(change_url(question)).content.decode()
     assert "ml-systems · 01. Module 1" in page and "elsewhere · 01. Module 1" in page
+
+
+def test_a_confirmed_range_change_moves_each_grade_to_the_band_covering_its_score(admin_client, question):
+    grader = make_user("grader")
+    eight = Grade.objects.create(response=make_response(make_user(), question), band=question.bands.get(label="GOOD"),
+                                 score=8, points=10, graded_by=grader)
+    bands = [("EXCELLENT", 8, 10), ("GOOD", 6, 7), ("SATISFACTORY", 5, 5), *STANDARD[3:]]
+    admin_client.post(change_url(question), form_data(question, bands, confirm_rubric_change="on"))
+    eight.refresh_from_db()
+    assert eight.needs_review and eight.band.label == "EXCELLENT"
+    assert GradeEvent.objects.get(kind=GradeEventKind.FLAGGED).old_band == "GOOD"

@@ -318,3 +318,17 @@ def test_two_unnumbered_files_for_one_new_module_share_it(course, tmp_path):
     out, _ = run(tmp_path / "a.py", tmp_path / "b.py", "--course", "ml-systems", "--module", "shared")
     assert out.count("→ module 01 shared (new)") == 2
     assert Module.objects.get().questions.count() == 6
+
+
+def test_collapsing_graded_bands_into_fewer_keeps_every_grade_on_a_band_covering_its_score(course, tmp_path):
+    from courses.notebooks.importer import bands_replace
+    from courses.notebooks.parse import BandDraft
+
+    question, good_grade, grader = _graded_setup(course)
+    low_grade = grade(make_response(make_user(), question), 2, grader)
+    top_grade = grade(make_response(make_user(), question), 10, grader)
+    bands_replace(question=question, bands=[BandDraft("PASS", 5, 10, "- ok"), BandDraft("FAIL", 0, 4, "- not")])
+    assert band_ranges(question) == [("PASS", 5, 10), ("FAIL", 0, 4)]
+    for graded in (good_grade, low_grade, top_grade):
+        graded.refresh_from_db()
+        assert graded.band.min_points <= graded.score <= graded.band.max_points
