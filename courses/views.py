@@ -91,10 +91,6 @@ def _question_context(request: HttpRequest, question: Question, enrollment, **ex
         "will_be_late": past_due and question.late_policy != "reject",
         "bands": list(question.bands.all()) if is_staff_view else [],
     }
-    if question.lab:
-        from activations.labs import lab_panel_context
-
-        context.update(lab_panel_context(question.lab))
     context.update(extra)
     return context
 

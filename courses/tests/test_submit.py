@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
 
 from courses.models import LatePolicy, Response, ResponseRevision, RevisionKind
 from courses.services import (

@@ -48,7 +48,9 @@ def test_the_browser_and_server_agree_on_random_unicode(page):
     import random
 
     alphabet = (
-        list(" \t\n\u00a0\u2009\u3000\u2013\u2014\u200b-'./,!?#*") + list("abcXYZ019éü") + list("学习日本ひらカター、。")
+        list(" \t\n\u00a0\u2009\u3000\u2013\u2014\u200b-'./,!?#*")
+        + list("abcXYZ019éü")
+        + list("学习日本ひらカター、。")
         + ["\U0001F600", "\u00b2", "\u2460", "\u0301", "\u0645", "\U00020000"]
     )
     rng = random.Random(20261128)
