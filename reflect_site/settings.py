@@ -133,6 +133,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 # The largest answer text accepted, in bytes of UTF-8.
 RESPONSE_MAX_BYTES = env_int("RESPONSE_MAX_BYTES", 100_000)
+# The largest notebook file an import accepts.
+NOTEBOOK_MAX_BYTES = env_int("NOTEBOOK_MAX_BYTES", 1_048_576)
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the answer page reads the token from the form, not the cookie

@@ -24,7 +24,6 @@ from django.conf import settings
 
 from courses.rubric import BandSpec, rubric_errors
 
-DEFAULT_MAX_BYTES = 1_048_576
 DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS = 150, 300
 BEGIN_MARKER = "=== BEGIN MARK SCHEME ==="
 END_MARKER = "=== END MARK SCHEME ==="
@@ -75,7 +74,7 @@ STANDARD_BANDS = (
 
 
 def max_bytes() -> int:
-    return getattr(settings, "NOTEBOOK_MAX_BYTES", DEFAULT_MAX_BYTES)
+    return settings.NOTEBOOK_MAX_BYTES
 
 
 @dataclass(frozen=True)
