@@ -23,6 +23,14 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).parent / "test-artifacts"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_persistent_connections():
+    """Close each request's connection, so live-server threads don't keep the test database open."""
+    from django.db import connections
+
+    connections.settings["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
