@@ -131,31 +131,27 @@ def _apply(
     return response, True, error
 
 
-def response_save_draft(*, student, question: Question, text: str, base_version: int,
-                        now: datetime | None = None) -> SaveOutcome:
-    """Autosave the student's working text; refuses a stale base version."""
+def _save(*, student, question: Question, text: str, base_version: int, submit: bool,
+          now: datetime | None) -> SaveOutcome:
     now = now or timezone.now()
     check_answer_size(text)
     _check_window(question, now)
     with transaction.atomic():
         response, changed, error = _apply(
-            student=student, question=question, text=text, base_version=base_version, submit=False, now=now
+            student=student, question=question, text=text, base_version=base_version, submit=submit, now=now
         )
     if error:
         raise error
     return SaveOutcome(response=response, changed=changed)
+
+
+def response_save_draft(*, student, question: Question, text: str, base_version: int,
+                        now: datetime | None = None) -> SaveOutcome:
+    """Autosave the student's working text; refuses a stale base version."""
+    return _save(student=student, question=question, text=text, base_version=base_version, submit=False, now=now)
 
 
 def response_submit(*, student, question: Question, text: str, base_version: int,
                     now: datetime | None = None) -> SaveOutcome:
     """Submit the answer if its word count is in range; otherwise keep it as a draft and refuse."""
-    now = now or timezone.now()
-    check_answer_size(text)
-    _check_window(question, now)
-    with transaction.atomic():
-        response, changed, error = _apply(
-            student=student, question=question, text=text, base_version=base_version, submit=True, now=now
-        )
-    if error:
-        raise error
-    return SaveOutcome(response=response, changed=changed)
+    return _save(student=student, question=question, text=text, base_version=base_version, submit=True, now=now)
