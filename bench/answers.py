@@ -12,27 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from harness import measure_databases, median_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "reflect_bench_answers"
-
-
-def _median_ms(call, *, warmup: int = 5, repeat: int = 40) -> float:
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def measure(students: int) -> dict:
@@ -92,35 +78,11 @@ def measure(students: int) -> dict:
         return call
 
     return {
-        "module page": _median_ms(get("/courses/tinytorch/activations/")),
-        "question page (with its lab)": _median_ms(get(f"/questions/{question.pk}/")),
-        "autosave POST": _median_ms(autosave),
-        "submit POST": _median_ms(submit, repeat=20),
+        "module page": median_ms(get("/courses/tinytorch/activations/"), warmup=5, repeat=40),
+        "question page (with its lab)": median_ms(get(f"/questions/{question.pk}/"), warmup=5, repeat=40),
+        "autosave POST": median_ms(autosave, warmup=5, repeat=40),
+        "submit POST": median_ms(submit, warmup=5, repeat=20),
     }
-
-
-def _run_child(database_url: str, students: int) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url}
-    done = subprocess.run([sys.executable, __file__, "--child", "--students", str(students)],
-                          env=env, cwd=ROOT, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(done.stderr[-3000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _postgres(database_url: str):
-    import psycopg
-
-    parts = urlparse(database_url)
-    admin = urlunparse(parts._replace(path="/postgres"))
-
-    def execute(sql: str) -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(sql)
-
-    execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    execute(f"CREATE DATABASE {BENCH_DB}")
-    return urlunparse(parts._replace(path=f"/{BENCH_DB}")), lambda: execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
 
 def main() -> None:
@@ -131,18 +93,7 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.students)))
         return
-    results = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        results["SQLite"] = _run_child(f"sqlite:///{tmp}/bench.sqlite3", args.students)
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgres"):
-        url, drop = _postgres(database_url)
-        try:
-            results["PostgreSQL"] = _run_child(url, args.students)
-        finally:
-            drop()
-    else:
-        print("PostgreSQL: skipped (set DATABASE_URL=postgres://… to measure it too).")
+    results = measure_databases(__file__, ["--students", str(args.students)], postgres_name=BENCH_DB)
     print(f"Student pages with {args.students} students enrolled (median ms, in-process Client):")
     names = list(next(iter(results.values())))
     print(f"{'':32}" + "".join(f"{db:>12}" for db in results))

@@ -14,13 +14,11 @@ import argparse
 import io
 import json
 import os
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from harness import measure_databases, median_ms
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "reflect_bench"
@@ -36,17 +34,6 @@ ROWS = [
     ("analytics", "analytics page", "ms"),
     ("export", "full CSV export", "s"),
 ]
-
-
-def _median_ms(call, *, warmup: int, repeat: int) -> float:
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
 
 
 def measure(students: int, questions: int, repeat: int) -> dict:
@@ -95,20 +82,20 @@ def measure(students: int, questions: int, repeat: int) -> dict:
     except NoReverseMatch as missing:
         results["gaps"].append(f"grading views missing: {missing}")
     else:
-        results["queue"] = _median_ms(lambda: ok(ta.get(queue_url)), warmup=3, repeat=repeat)
-        results["grade"] = _median_ms(lambda: ok(ta.get(grade_url)), warmup=3, repeat=repeat)
+        results["queue"] = median_ms(lambda: ok(ta.get(queue_url)), warmup=3, repeat=repeat)
+        results["grade"] = median_ms(lambda: ok(ta.get(grade_url)), warmup=3, repeat=repeat)
         # Each save grades a different ungraded answer and is redirected to the next one, as a TA would go.
         pending = iter(save_urls)
         data = {"band": band.pk, "score": 7, "feedback": "Quantify the memory traffic.", "version": 0}
-        results["save"] = _median_ms(lambda: ok(ta.post(next(pending), data), (302,)), warmup=3,
-                                     repeat=min(repeat, len(save_urls) - 3))
+        results["save"] = median_ms(lambda: ok(ta.post(next(pending), data), (302,)), warmup=3,
+                                    repeat=min(repeat, len(save_urls) - 3))
 
     gradebook_url = reverse("grading:gradebook", args=[COURSE])
-    results["gradebook"] = _median_ms(lambda: ok(instructor.get(gradebook_url)), warmup=2, repeat=repeat)
-    results["gradebook_sorted"] = _median_ms(lambda: ok(instructor.get(gradebook_url + "?sort=-total")), warmup=2,
-                                             repeat=repeat)
+    results["gradebook"] = median_ms(lambda: ok(instructor.get(gradebook_url)), warmup=2, repeat=repeat)
+    results["gradebook_sorted"] = median_ms(lambda: ok(instructor.get(gradebook_url + "?sort=-total")), warmup=2,
+                                            repeat=repeat)
     analytics_url = reverse("grading:analytics", args=[COURSE])
-    results["analytics"] = _median_ms(lambda: ok(instructor.get(analytics_url)), warmup=2, repeat=repeat)
+    results["analytics"] = median_ms(lambda: ok(instructor.get(analytics_url)), warmup=2, repeat=repeat)
 
     # The export is timed with every answer graded (48,000 grades at the default size). These grades are
     # benchmark scaffolding in a throwaway database, so they skip the service and its audit rows.
@@ -134,36 +121,10 @@ def measure(students: int, questions: int, repeat: int) -> dict:
         nonlocal lines
         lines = sum(chunk.count(b"\n") for chunk in ok(instructor.get(export_url)).streaming_content)
 
-    results["export"] = _median_ms(export, warmup=1, repeat=3) / 1000
+    results["export"] = median_ms(export, warmup=1, repeat=3) / 1000
     results["export_rows"] = lines - 1
     results["grades"] = Grade.objects.filter(response__question__module__course__slug=COURSE).count()
     return results
-
-
-def _run_child(database_url: str, args) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "reflect_site.settings"}
-    command = [sys.executable, __file__, "--child", "--students", str(args.students), "--questions",
-               str(args.questions), "--repeat", str(args.repeat)]
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"benchmark on {urlparse(database_url).scheme} failed:\n{done.stderr or done.stdout}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _postgres(url: str):
-    """Create the throwaway database on the server `url` points at; returns its URL and a function dropping it."""
-    import psycopg
-
-    parts = urlparse(url)
-    admin = urlunparse(parts._replace(path="/postgres"))
-
-    def execute(sql: str) -> None:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql)
-
-    execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    execute(f"CREATE DATABASE {BENCH_DB}")
-    return urlunparse(parts._replace(path=f"/{BENCH_DB}")), lambda: execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
 
 
 def _cell(results: dict | None, key: str, unit: str) -> str:
@@ -186,31 +147,20 @@ def main() -> None:
         print(json.dumps(measure(args.students, args.questions, args.repeat)))
         return
 
-    results: dict[str, dict | None] = {"SQLite": None, "PostgreSQL": None}
-    with tempfile.TemporaryDirectory() as directory:
-        print(f"SQLite: migrating and loading {args.students} students × {args.questions} questions…", flush=True)
-        results["SQLite"] = _run_child(f"sqlite:///{directory}/bench.sqlite3", args)
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith(("postgres://", "postgresql://")):
-        print(f"PostgreSQL: the same in a throwaway database {BENCH_DB}…", flush=True)
-        url, drop = _postgres(database_url)
-        try:
-            results["PostgreSQL"] = _run_child(url, args)
-        finally:
-            drop()
-    else:
-        print("PostgreSQL: skipped (set DATABASE_URL=postgres://… to measure it too).")
+    argv = ["--students", str(args.students), "--questions", str(args.questions), "--repeat", str(args.repeat)]
+    announce = f"migrating and loading {args.students} students × {args.questions} questions…"
+    results = measure_databases(__file__, argv, postgres_name=BENCH_DB, announce=announce)
 
-    any_result = next(r for r in results.values() if r)
+    any_result = results["SQLite"]
     print(f"\nMedian server time, {args.students} students × {args.questions} questions "
           f"({args.repeat} timed runs after warm-up; export: 3 runs of {any_result['export_rows']} rows, "
           f"{any_result['grades']} grades)")
     print(f"{'':40} {'SQLite':>12} {'PostgreSQL':>12}")
     for key, label, unit in ROWS:
         print(f"{label + ' (' + unit + ')':40} {_cell(results['SQLite'], key, unit):>12} "
-              f"{_cell(results['PostgreSQL'], key, unit):>12}")
+              f"{_cell(results.get('PostgreSQL'), key, unit):>12}")
     for name, result in results.items():
-        for gap in (result or {}).get("gaps", []):
+        for gap in result.get("gaps", []):
             print(f"{name}: {gap}")
     print("Targets: queue and grading pages < 50 ms, full export < 5 s.")
 

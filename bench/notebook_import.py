@@ -17,12 +17,12 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+
+from harness import measure_databases
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DB = "reflect_bench_notebooks"
@@ -133,32 +133,6 @@ def measure(modules: int, questions: int, repeat: int) -> dict:
     return summary
 
 
-def _run_child(database_url: str, args) -> dict:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "reflect_site.settings"}
-    command = [sys.executable, __file__, "--child", "--modules", str(args.modules), "--questions",
-               str(args.questions), "--repeat", str(args.repeat)]
-    done = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"benchmark on {urlparse(database_url).scheme} failed:\n{done.stderr or done.stdout}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def _postgres(url: str):
-    """Create the throwaway database on the server `url` points at; returns its URL and a function dropping it."""
-    import psycopg
-
-    parts = urlparse(url)
-    admin = urlunparse(parts._replace(path="/postgres"))
-
-    def execute(sql: str) -> None:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(sql)
-
-    execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    execute(f"CREATE DATABASE {BENCH_DB}")
-    return urlunparse(parts._replace(path=f"/{BENCH_DB}")), lambda: execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--modules", type=int, default=20)
@@ -170,27 +144,16 @@ def main() -> None:
         print(json.dumps(measure(args.modules, args.questions, args.repeat)))
         return
 
-    results: dict[str, dict | None] = {"SQLite": None, "PostgreSQL": None}
-    with tempfile.TemporaryDirectory() as directory:
-        print(f"SQLite: importing {args.modules} files × {args.questions} questions…", flush=True)
-        results["SQLite"] = _run_child(f"sqlite:///{directory}/bench.sqlite3", args)
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith(("postgres://", "postgresql://")):
-        print(f"PostgreSQL: the same in a throwaway database {BENCH_DB}…", flush=True)
-        url, drop = _postgres(database_url)
-        try:
-            results["PostgreSQL"] = _run_child(url, args)
-        finally:
-            drop()
-    else:
-        print("PostgreSQL: skipped (set DATABASE_URL=postgres://… to measure it too).")
+    argv = ["--modules", str(args.modules), "--questions", str(args.questions), "--repeat", str(args.repeat)]
+    results = measure_databases(__file__, argv, postgres_name=BENCH_DB,
+                                announce=f"importing {args.modules} files × {args.questions} questions…")
 
-    count = next(r for r in results.values() if r)["questions"]
+    count = results["SQLite"]["questions"]
     print(f"\nimport_notebook on {args.modules} files, {count} questions in all "
           f"(median of {args.repeat} runs into fresh courses)")
     print(f"{'':34} {'SQLite':>10} {'PostgreSQL':>12}")
     for key, label in ROWS:
-        cells = [f"{results[db][key]:.2f}" if results[db] else "—" for db in ("SQLite", "PostgreSQL")]
+        cells = [f"{results[db][key]:.2f}" if db in results else "—" for db in ("SQLite", "PostgreSQL")]
         print(f"{label:34} {cells[0]:>10} {cells[1]:>12}")
     print("Target: the first import well under 10 s.")
 
