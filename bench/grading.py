@@ -87,8 +87,13 @@ def measure(students: int, questions: int, repeat: int) -> dict:
         # Each save grades a different ungraded answer and is redirected to the next one, as a TA would go.
         pending = iter(save_urls)
         data = {"band": band.pk, "score": 7, "feedback": "Quantify the memory traffic.", "version": 0}
-        results["save"] = median_ms(lambda: ok(ta.post(next(pending), data), (302,)), warmup=3,
-                                    repeat=min(repeat, len(save_urls) - 3))
+        # Small fixtures leave few answers ungraded: warm up less rather than run out of them.
+        warmup = min(3, max(0, len(save_urls) - 1))
+        if len(save_urls) > warmup:
+            results["save"] = median_ms(lambda: ok(ta.post(next(pending), data), (302,)), warmup=warmup,
+                                        repeat=min(repeat, len(save_urls) - warmup))
+        else:
+            results["gaps"].append("save-and-next: no ungraded answer left to save at this size")
 
     gradebook_url = reverse("grading:gradebook", args=[COURSE])
     results["gradebook"] = median_ms(lambda: ok(instructor.get(gradebook_url)), warmup=2, repeat=repeat)
