@@ -14,7 +14,7 @@ User = get_user_model()
 def _populate(world, students: int) -> None:
     """`students` more students who all submitted; every other one graded, some late, leased or asking for a regrade."""
     users = User.objects.bulk_create(
-        User(username=f"bulk{i:04d}", email=f"bulk{i}@example.edu") for i in range(students)
+        User(username=f"bulk{i:05d}", email=f"bulk{i}@example.edu") for i in range(students)
     )
     Enrollment.objects.bulk_create(Enrollment(user=u, course=world.course, role=Role.STUDENT) for u in users)
     now = timezone.now()
@@ -38,7 +38,7 @@ def _populate(world, students: int) -> None:
     RegradeRequest.objects.bulk_create(RegradeRequest(response=r, reason="Look again.") for r in responses[::6])
 
 
-@pytest.mark.parametrize("students", [10, 100])
+@pytest.mark.parametrize("students", [10, 1000])
 def test_the_course_overview_query_count_does_not_grow(client, world, students, django_assert_num_queries):
     _populate(world, students)
     client.force_login(world.instructor)
@@ -50,7 +50,7 @@ def test_the_course_overview_query_count_does_not_grow(client, world, students, 
     assert f"{students + 2} enrolled students" in page.content.decode()
 
 
-@pytest.mark.parametrize("students", [10, 100])
+@pytest.mark.parametrize("students", [10, 1000])
 def test_the_queue_query_count_does_not_grow(client, world, students, django_assert_num_queries):
     _populate(world, students)
     client.force_login(world.ta)
@@ -62,7 +62,7 @@ def test_the_queue_query_count_does_not_grow(client, world, students, django_ass
     assert "being graded by instructor" in page.content.decode()
 
 
-@pytest.mark.parametrize("students", [10, 100])
+@pytest.mark.parametrize("students", [10, 1000])
 def test_the_grading_page_query_count_does_not_grow(client, world, students, django_assert_num_queries):
     _populate(world, students)
     grade(world.response, world.instructor)
@@ -75,7 +75,7 @@ def test_the_grading_page_query_count_does_not_grow(client, world, students, dja
     assert page.status_code == 200
 
 
-@pytest.mark.parametrize("students", [10, 100])
+@pytest.mark.parametrize("students", [10, 1000])
 def test_save_and_next_query_count_does_not_grow(client, world, students, django_assert_num_queries):
     _populate(world, students)
     client.force_login(world.ta)
@@ -87,7 +87,7 @@ def test_save_and_next_query_count_does_not_grow(client, world, students, django
     assert reply.status_code == 302 and "/grading/responses/" in reply["Location"]
 
 
-@pytest.mark.parametrize("students", [10, 100])
+@pytest.mark.parametrize("students", [10, 1000])
 def test_the_conflict_page_query_count_does_not_grow(client, world, students, django_assert_num_queries):
     _populate(world, students)
     grade(world.response, world.instructor)
