@@ -226,7 +226,8 @@ class Response(models.Model):
     """
 
     student = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="responses")
-    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="responses")
+    # PROTECT: deleting a question, module or course never takes students' answers with it.
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="responses")
     text = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=ResponseStatus.choices, default=ResponseStatus.DRAFT)
     version = models.PositiveIntegerField(default=0, help_text="Bumped by every accepted save.")

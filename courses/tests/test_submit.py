@@ -194,3 +194,14 @@ class TestDeadlines:
         assert answer.status_code == 403
         assert "deadline" in answer.content.decode()
         assert not Response.objects.filter(status="submitted").exists()
+
+
+def test_deleting_a_question_course_or_module_with_answers_is_refused(setup):
+    from django.db.models import ProtectedError
+
+    question, student = setup
+    response_save_draft(student=student, question=question, text="my draft", base_version=0)
+    for obj in (question, question.module, question.module.course):
+        with pytest.raises(ProtectedError):
+            obj.delete()
+    assert Response.objects.get().text == "my draft"
