@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from courses.models import Enrollment, Module, Question, Response, Role
@@ -18,6 +18,23 @@ def enrollments_for(user) -> QuerySet[Enrollment]:
         .select_related("course")
         .annotate(module_count=Count("course__modules", distinct=True))
         .order_by("course__title")
+    )
+
+
+def due_soon_for_student(user, now: datetime, limit: int = 8) -> list[Question]:
+    """Open questions the user still has to submit, soonest deadline first, each with `has_draft` (one query)."""
+    mine = Response.objects.filter(student=user, question=OuterRef("pk"))
+    return list(
+        Question.objects.filter(
+            module__course__enrollments__user=user,
+            module__course__enrollments__role=Role.STUDENT,
+            due_at__gte=now,
+        )
+        .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
+        .filter(~Exists(mine.filter(status="submitted")))
+        .annotate(has_draft=Exists(mine.exclude(text="")))
+        .select_related("module__course")
+        .order_by("due_at", "module__number", "number")[:limit]
     )
 
 

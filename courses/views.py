@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
-from courses.models import STAFF_ROLES, Question
+from courses.models import STAFF_ROLES, Question, Role
 from courses.services import (
     ResponseError,
     StaleVersion,
@@ -26,9 +26,12 @@ from courses.wordcount import count_words
 @login_required
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The courses the user is enrolled in, with their role."""
+    """The courses the user is enrolled in, and for students what is due next."""
     enrollments = list(selectors.enrollments_for(request.user))
-    return render(request, "courses/dashboard.html", {"enrollments": enrollments})
+    due_soon = []
+    if any(e.role == Role.STUDENT for e in enrollments):
+        due_soon = selectors.due_soon_for_student(request.user, timezone.now())
+    return render(request, "courses/dashboard.html", {"enrollments": enrollments, "due_soon": due_soon})
 
 
 @login_required

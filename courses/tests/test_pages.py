@@ -18,6 +18,40 @@ def test_the_dashboard_lists_only_my_courses(client, world):
     assert world.other_course.title not in page
 
 
+def test_the_dashboard_lists_what_is_due_next_and_not_what_is_done(client, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    soon, later = timezone.now() + timedelta(days=2), timezone.now() + timedelta(days=9)
+    drafted = make_question(world.module, 2, title="Drafted one", due_at=soon)
+    untouched = make_question(world.module, 3, title="Untouched one", due_at=later)
+    make_question(world.module, 4, title="Closed one", due_at=timezone.now() - timedelta(days=1))
+    make_question(world.module, 5, title="Not open yet", opens_at=soon, due_at=later)
+    submitted = make_question(world.module, 6, title="Submitted one", due_at=soon)
+    elsewhere = make_question(make_module(world.other_course), 1, title="Other course", due_at=soon)
+    Response.objects.create(student=world.student, question=drafted, text="started", version=1)
+    make_response(world.student, submitted)
+    make_response(world.other_student, untouched)
+    client.force_login(world.student)
+    page = client.get("/").content.decode()
+    section = page[page.index('id="due-soon"'):]
+    assert section.index("Drafted one") < section.index("Untouched one")
+    for hidden in ("Closed one", "Not open yet", "Submitted one", elsewhere.title):
+        assert hidden not in section
+    assert 'badge draft">draft' in section and ">not started<" in section
+
+
+def test_staff_dashboards_have_no_due_list(client, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    make_question(world.module, 2, due_at=timezone.now() + timedelta(days=2))
+    client.force_login(world.ta)
+    assert 'id="due-soon"' not in client.get("/").content.decode()
+
+
 def test_the_module_page_shows_my_status_per_question(client, world):
     second = make_question(world.module, 2, title="Numerical stability")
     third = make_question(world.module, 3, title="Hardware")
@@ -173,8 +207,8 @@ class TestQueryCounts:
     def test_dashboard(self, client, world, django_assert_num_queries, size):
         self._grow(world, *size)
         client.force_login(world.student)
-        # session, user, enrollments with courses and module counts
-        with django_assert_num_queries(3):
+        # session, user, enrollments with courses and module counts, questions due next
+        with django_assert_num_queries(4):
             assert client.get("/").status_code == 200
 
     @pytest.mark.parametrize("size", [(1, 1, 1), (5, 4, 6)])
