@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "reflect_site.logging.RequestLogMiddleware",  # early, so its timing and request id cover the rest
+    "reflect_site.health.DatabaseUnavailableMiddleware",  # a 503 to retry, not a 500, while the database is down
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

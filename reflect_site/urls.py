@@ -3,9 +3,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from reflect_site.health import healthz
+
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("authoring/", include("courses.authoring_urls")),
     path("grading/", include("grading.urls")),

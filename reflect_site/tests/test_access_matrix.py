@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from reflect_site.access import ROLES, AccessCase
 
-APPS = ("courses", "grading", "activations")
+APPS = ("courses", "grading", "activations", "reflect_site")
 # Framework views with their own tests upstream.
 EXEMPT_NAMESPACES = {"admin"}
 EXEMPT_NAMES = {"login", "logout"}
