@@ -1,4 +1,5 @@
-"""Saving and submitting answers. Every accepted or refused save keeps its text as a revision."""
+"""Saving and submitting answers. Every accepted save keeps its text as a revision; so does a refused
+stale save, up to CONFLICT_REVISIONS_MAX per response (the browser keeps its own copy beyond that)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,11 @@ from django.utils import timezone
 
 from courses.models import LatePolicy, Question, Response, ResponseRevision, ResponseStatus, RevisionKind
 from courses.wordcount import count_words
+from reflect_site.input import InputError, savable_text
+
+# Refused stale saves kept per response. A browser stops autosaving at its first conflict, so
+# only a script loops into this cap; without it each refusal could store another 100 KB.
+CONFLICT_REVISIONS_MAX = 20
 
 
 class ResponseError(Exception):
@@ -55,6 +61,11 @@ class SaveOutcome:
 
 
 def check_answer_size(text: str) -> None:
+    """Refuse text the database can't store (NUL, lone surrogates) and text over the size cap."""
+    try:
+        savable_text(text, what="This answer")
+    except InputError as exc:
+        raise ResponseError(exc.message) from None
     limit = settings.RESPONSE_MAX_BYTES
     if len(text.encode("utf-8")) > limit:
         raise AnswerTooLarge(
@@ -85,6 +96,29 @@ def _locked_response(student, question: Question) -> Response:
     return Response.objects.select_for_update().get(pk=response.pk)
 
 
+STALE_KEPT = ("This answer was changed in another tab or window since you opened it. "
+              "Nothing was overwritten: your text is kept in your history.")
+STALE_NOT_KEPT = ("This answer was changed in another tab or window since you opened it. Nothing was "
+                  "overwritten, and your text was not added to your history, which already holds "
+                  f"{CONFLICT_REVISIONS_MAX} refused saves: it is still in this box, so copy it before "
+                  "loading the other version.")
+
+
+def _refuse_stale(response: Response, *, text: str, words: int, base_version: int, now: datetime) -> StaleVersion:
+    """Record a stale save as a CONFLICT revision unless the same text on the same base is already
+    kept, or the response already holds CONFLICT_REVISIONS_MAX of them. Runs under the row lock."""
+    conflicts = ResponseRevision.objects.filter(response=response, kind=RevisionKind.CONFLICT)
+    if conflicts.filter(base_version=base_version, text=text).exists():
+        return StaleVersion(STALE_KEPT, response)
+    if conflicts.count() >= CONFLICT_REVISIONS_MAX:
+        return StaleVersion(STALE_NOT_KEPT, response)
+    ResponseRevision.objects.create(
+        response=response, kind=RevisionKind.CONFLICT, text=text, word_count=words,
+        base_version=base_version, version=None, created_at=now,
+    )
+    return StaleVersion(STALE_KEPT, response)
+
+
 def _apply(
     *, student, question: Question, text: str, base_version: int, submit: bool, now: datetime
 ) -> tuple[Response, bool, ResponseError | None]:
@@ -94,15 +128,7 @@ def _apply(
     response = _locked_response(student, question)
     words = count_words(text)
     if response.version != base_version:
-        ResponseRevision.objects.create(
-            response=response, kind=RevisionKind.CONFLICT, text=text, word_count=words,
-            base_version=base_version, version=None, created_at=now,
-        )
-        return response, False, StaleVersion(
-            "This answer was changed in another tab or window since you opened it. "
-            "Nothing was overwritten: your text is kept in your history.",
-            response,
-        )
+        return response, False, _refuse_stale(response, text=text, words=words, base_version=base_version, now=now)
     in_range = question.min_words <= words <= question.max_words
     if submit and in_range and response.is_submitted and text == response.submitted_text == response.text:
         return response, False, None  # submitting the same text again changes nothing

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +19,7 @@ from courses.services import (
     response_submit,
 )
 from courses.wordcount import count_words
+from reflect_site.input import InputError, int_in_range, read_json_object, savable_text
 
 
 @login_required
@@ -116,31 +115,29 @@ def _student_question(request: HttpRequest, pk: int) -> Question:
 
 
 def _read_save_payload(request: HttpRequest) -> tuple[str, int]:
-    if request.content_type == "application/json":
-        try:
-            payload = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ResponseError("The save could not be read (not JSON).") from exc
-        if not isinstance(payload, dict):
-            raise ResponseError("The save could not be read (expected an object).")
-        text, version = payload.get("text"), payload.get("version")
-    else:
-        text, version = request.POST.get("text"), request.POST.get("version")
-    if not isinstance(text, str):
-        raise ResponseError("The save has no text.")
+    """The text and base version of a save, JSON (autosave) or form-encoded (submit); ResponseError if unusable."""
     try:
-        version = int(version)
-    except (TypeError, ValueError) as exc:
-        raise ResponseError("The save has no valid version.") from exc
-    if version < 0:
-        raise ResponseError("The save has no valid version.")
+        if request.content_type == "application/json":
+            payload = read_json_object(request.body)
+            text, version = payload.get("text"), payload.get("version")
+        else:
+            text, version = request.POST.get("text"), request.POST.get("version")
+        if not isinstance(text, str):
+            raise ResponseError("The save has no text.")
+        text = savable_text(text, what="This answer")
+    except InputError as exc:
+        raise ResponseError(exc.message) from None
+    try:
+        version = int_in_range(version, what="A save's version")
+    except InputError as exc:
+        raise ResponseError(f"The save has no valid version. {exc.message} Reload the page.") from None
     return text.replace("\r\n", "\n"), version
 
 
 def _body_too_large(request: HttpRequest) -> bool:
     """Refuse huge bodies from their declared length, before reading them."""
     length = request.META.get("CONTENT_LENGTH") or "0"
-    return length.isdigit() and int(length) > settings.RESPONSE_MAX_BYTES * 2 + 10_000
+    return length.isascii() and length.isdigit() and int(length) > settings.RESPONSE_MAX_BYTES * 2 + 10_000
 
 
 TOO_LARGE = "This answer is too large to save; answers are at most a few hundred words. Please shorten it."

@@ -129,8 +129,8 @@ class TestAutosaveEndpoint:
         assert set(ResponseRevision.objects.values_list("text", flat=True)) == {"tab A", "tab B"}
 
     @pytest.mark.parametrize("body, message", [
-        ("not json", "not JSON"),
-        ("[1, 2]", "expected an object"),
+        ("not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
         (json.dumps({"version": 1}), "no text"),
         (json.dumps({"text": "x"}), "no valid version"),
         (json.dumps({"text": "x", "version": "one"}), "no valid version"),
