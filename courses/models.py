@@ -6,12 +6,22 @@ import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.rubric import BandSpec, rubric_errors
+from courses.rubric import (
+    LABEL_MAX,
+    MAX_WORDS_MIN,
+    MIN_WORDS_MIN,
+    POINTS_MAX,
+    POINTS_MIN,
+    WORDS_MAX,
+    BandSpec,
+    rubric_errors,
+)
 
 
 class Role(models.TextChoices):
@@ -93,9 +103,18 @@ class Question(models.Model):
     prompt = models.TextField(help_text="Markdown: the question itself.")
     expected_response = models.TextField(blank=True, help_text="Markdown: what a good answer covers.")
     mark_scheme = models.TextField(blank=True, help_text="Staff only, never shown to students. Markdown.")
-    min_words = models.PositiveIntegerField(default=150)
-    max_words = models.PositiveIntegerField(default=300)
-    points = models.PositiveIntegerField(default=10)
+    min_words = models.PositiveIntegerField(
+        default=150, validators=[MinValueValidator(MIN_WORDS_MIN), MaxValueValidator(WORDS_MAX)],
+        help_text=f"0 for no minimum; at most {WORDS_MAX:,}.",
+    )
+    max_words = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(MAX_WORDS_MIN), MaxValueValidator(WORDS_MAX)],
+        help_text=f"At most {WORDS_MAX:,}.",
+    )
+    points = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(POINTS_MIN), MaxValueValidator(POINTS_MAX)],
+        help_text=f"{POINTS_MIN} to {POINTS_MAX:,}.",
+    )
     opens_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     late_policy = models.CharField(max_length=20, choices=LatePolicy.choices, default=LatePolicy.REJECT)
@@ -112,7 +131,14 @@ class Question(models.Model):
             models.UniqueConstraint(fields=["module", "grade_id"], name="question_grade_id_unique_in_module"),
             models.UniqueConstraint(fields=["module", "number"], name="question_number_unique_in_module"),
             models.CheckConstraint(condition=Q(min_words__lte=F("max_words")), name="question_min_words_lte_max"),
-            models.CheckConstraint(condition=Q(points__gte=1), name="question_points_positive"),
+            # The ranges of courses.rubric, so no path around the forms can store a 3e9-point question.
+            models.CheckConstraint(condition=Q(points__gte=POINTS_MIN, points__lte=POINTS_MAX),
+                                   name="question_points_in_range"),
+            models.CheckConstraint(
+                condition=Q(min_words__gte=MIN_WORDS_MIN, min_words__lte=WORDS_MAX, max_words__gte=MAX_WORDS_MIN,
+                            max_words__lte=WORDS_MAX),
+                name="question_words_in_range",
+            ),
             models.CheckConstraint(
                 condition=Q(opens_at__isnull=True) | Q(due_at__isnull=True) | Q(opens_at__lt=F("due_at")),
                 name="question_opens_before_due",
@@ -150,9 +176,9 @@ class Question(models.Model):
 class RubricBand(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="bands")
     position = models.PositiveIntegerField(help_text="Display order, best band first.")
-    label = models.CharField(max_length=60)
-    min_points = models.PositiveIntegerField()
-    max_points = models.PositiveIntegerField()
+    label = models.CharField(max_length=LABEL_MAX)
+    min_points = models.PositiveIntegerField(validators=[MaxValueValidator(POINTS_MAX)])
+    max_points = models.PositiveIntegerField(validators=[MaxValueValidator(POINTS_MAX)])
     description = models.TextField(blank=True, help_text="Markdown: the criteria of this band.")
 
     class Meta:
@@ -161,6 +187,8 @@ class RubricBand(models.Model):
             models.UniqueConstraint(fields=["question", "label"], name="band_label_unique_in_question"),
             models.UniqueConstraint(fields=["question", "position"], name="band_position_unique_in_question"),
             models.CheckConstraint(condition=Q(min_points__lte=F("max_points")), name="band_min_lte_max"),
+            models.CheckConstraint(condition=Q(min_points__gte=0, max_points__lte=POINTS_MAX),
+                                   name="band_points_in_range"),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,18 @@
-"""The rule every question's rubric bands must obey, shared by models, admin and importer."""
+"""The rule every question's rubric bands must obey, shared by models, admin and importer.
+
+It also holds the ranges a question's points, word limits and band bounds must lie in. The
+database enforces the same ranges (check constraints on Question and RubricBand), so a value
+this rule accepts can always be stored, and a question can never be worth so many points that
+pages iterating over its scores stall.
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+POINTS_MIN, POINTS_MAX = 1, 1_000
+# A minimum of 0 words means "no minimum"; a maximum must allow at least one word.
+MIN_WORDS_MIN, MAX_WORDS_MIN, WORDS_MAX = 0, 1, 10_000
+LABEL_MAX = 60
 
 
 @dataclass(frozen=True)
@@ -18,7 +29,9 @@ def rubric_errors(bands: Iterable[BandSpec], points: int) -> list[str]:
     and together the ranges must cover every score from 0 to points exactly once.
     """
     bands = list(bands)
-    errors: list[str] = []
+    errors: list[str] = points_errors(points)
+    if errors:
+        return errors  # bands cannot be judged against points that are themselves out of range
     if not bands:
         return ["A question needs at least one rubric band."]
     seen: set[str] = set()
@@ -26,6 +39,8 @@ def rubric_errors(bands: Iterable[BandSpec], points: int) -> list[str]:
         key = band.label.strip().casefold()
         if not key:
             errors.append("Every band needs a label.")
+        elif len(band.label) > LABEL_MAX:
+            errors.append(f"The label {shown(band.label)} is {len(band.label)} characters; the limit is {LABEL_MAX}.")
         elif key in seen:
             errors.append(f"The label {band.label!r} is used by more than one band.")
         seen.add(key)
@@ -33,11 +48,12 @@ def rubric_errors(bands: Iterable[BandSpec], points: int) -> list[str]:
             errors.append(f"{band.label}: the lowest score cannot be below 0.")
         if band.min_points > band.max_points:
             errors.append(
-                f"{band.label}: the lowest score ({band.min_points}) is above the highest ({band.max_points})."
+                f"{band.label}: the lowest score ({number(band.min_points)}) is above the highest "
+                f"({number(band.max_points)})."
             )
         if band.max_points > points:
             errors.append(
-                f"{band.label}: the highest score ({band.max_points}) is above the question's {points} points."
+                f"{band.label}: the highest score ({number(band.max_points)}) is above the question's {points} points."
             )
     if errors:
         return errors
@@ -52,6 +68,37 @@ def rubric_errors(bands: Iterable[BandSpec], points: int) -> list[str]:
     if expected <= points:
         errors.append(f"No band covers {_range(expected, points)}.")
     return errors
+
+
+def points_errors(points: int) -> list[str]:
+    """Readable problems with what a question is worth."""
+    if not POINTS_MIN <= points <= POINTS_MAX:
+        return [f"A question is worth {POINTS_MIN} to {POINTS_MAX:,} points, not {number(points)}."]
+    return []
+
+
+def word_limit_errors(min_words: int, max_words: int) -> list[str]:
+    """Readable problems with a question's word limits."""
+    errors = []
+    if not MIN_WORDS_MIN <= min_words <= WORDS_MAX:
+        errors.append(f"The minimum length is {MIN_WORDS_MIN} to {WORDS_MAX:,} words, not {number(min_words)}.")
+    if not MAX_WORDS_MIN <= max_words <= WORDS_MAX:
+        errors.append(f"The maximum length is {MAX_WORDS_MIN} to {WORDS_MAX:,} words, not {number(max_words)}.")
+    if not errors and min_words > max_words:
+        errors.append(f"The word range {min_words}-{max_words} runs backwards.")
+    return errors
+
+
+def number(value: int) -> str:
+    """An integer for a message; one too long to read is shortened (a notebook can hold thousands of digits)."""
+    if abs(value) < 10**15:
+        return str(value)
+    return f"{'-' if value < 0 else ''}about 10^{int(abs(value).bit_length() * 0.30103)}"
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """A quoted piece of user text for a message, cut to `limit` characters."""
+    return repr(text if len(text) <= limit else text[:limit] + "…")
 
 
 def band_for_score(bands: Iterable[BandSpec], score: int) -> BandSpec | None:
