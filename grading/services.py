@@ -23,6 +23,7 @@ from grading.models import (
     ReleaseEvent,
 )
 from grading.selectors import regrade_deadline
+from reflect_site.input import INT32_MAX
 
 
 class GradingError(Exception):
@@ -51,19 +52,23 @@ class PostedGrade:
     base_version: int
 
 
-def grade_check(*, question: Question, band_id, score) -> tuple[RubricBand, int]:
-    """The band and score if they are allowed for `question`; GradingError otherwise."""
-    if band_id in (None, ""):
+def grade_check(*, question: Question, band_id: int | None, score: int | None) -> tuple[RubricBand, int]:
+    """The band and score if they are allowed for `question`; GradingError otherwise.
+
+    Views pass what their forms typed (ints or None); anything else is refused here too, so no
+    caller can reach the database with a value it would choke on.
+    """
+    if band_id is None:
         raise GradingError("Pick a band before saving.")
-    band = RubricBand.objects.filter(pk=band_id, question=question).first() if str(band_id).isdigit() else None
+    if not _is_int(band_id):
+        raise GradingError("That band is not one of this question's bands.")
+    band = RubricBand.objects.filter(pk=band_id, question=question).first()
     if band is None:
         raise GradingError("That band is not one of this question's bands.")
-    if score in (None, ""):
+    if score is None:
         raise GradingError(f"Pick a score in {band.label} ({band.range_display}).")
-    try:
-        score = int(score)
-    except (TypeError, ValueError):
-        raise GradingError("The score must be a whole number.") from None
+    if not _is_int(score):
+        raise GradingError("The score must be a whole number.")
     if not band.min_points <= score <= band.max_points:
         raise GradingError(f"{score} is outside {band.label}, which allows {band.range_display}.")
     if score > question.points:
@@ -71,12 +76,16 @@ def grade_check(*, question: Question, band_id, score) -> tuple[RubricBand, int]
     return band, score
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT32_MAX
+
+
 def grade_save(
     *,
     response_id: int,
     actor,
-    band_id,
-    score,
+    band_id: int | None,
+    score: int | None,
     feedback: str,
     base_version: int,
     kind: str | None = None,
@@ -234,7 +243,8 @@ def regrade_request_create(*, response: Response, student, reason: str, now=None
 
 
 def regrade_answer(
-    *, regrade: RegradeRequest, actor, reply: str, band_id=None, score=None, base_version: int
+    *, regrade: RegradeRequest, actor, reply: str, band_id: int | None = None, score: int | None = None,
+    base_version: int,
 ) -> RegradeRequest:
     """Answer a regrade request in writing, changing the grade (audited as a regrade) when band or score differ."""
     reply = (reply or "").strip()
@@ -245,9 +255,9 @@ def regrade_answer(
         if regrade.status != RegradeStatus.OPEN:
             raise GradingError("This regrade request has already been answered.")
         grade = Grade.objects.select_related("band").get(response_id=regrade.response_id)
-        new_band_id = band_id if band_id not in (None, "") else grade.band_id
-        new_score = score if score not in (None, "") else grade.score
-        if str(new_band_id) != str(grade.band_id) or str(new_score) != str(grade.score):
+        new_band_id = band_id if band_id is not None else grade.band_id
+        new_score = score if score is not None else grade.score
+        if new_band_id != grade.band_id or new_score != grade.score:
             grade = grade_save(
                 response_id=regrade.response_id, actor=actor, band_id=new_band_id, score=new_score,
                 feedback=grade.feedback, base_version=base_version, kind=GradeEventKind.REGRADE,

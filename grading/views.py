@@ -155,17 +155,18 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a reusable comment to the question's bank, then go back to the response being graded."""
     question, _role = selectors.question_for_staff(request.user, pk)
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, question=question)
+    valid = form.is_valid()
+    back = form.cleaned_data.get("response")  # the response to return to, if it was one of this question's
     try:
-        if not form.is_valid():
+        if not valid:
             raise services.GradingError(_first_error(form))
         services.comment_add(question=question, actor=request.user, text=form.cleaned_data["text"])
         messages.success(request, "Comment added to the bank.")
     except services.GradingError as error:
         messages.error(request, str(error))
-    back = request.POST.get("response", "")
-    if back.isdigit() and Response.objects.filter(pk=back, question=question).exists():
-        return redirect("grading:grade", pk=int(back))
+    if back is not None:
+        return redirect("grading:grade", pk=back)
     return redirect("grading:queue", pk=question.pk)
 
 
