@@ -21,6 +21,7 @@ from activations.functions import (
     Activation,
     softmax_jacobian,
 )
+from reflect_site.input import InputError, read_json_object
 
 MAX_VALUES = 10_000
 DEFAULT_DTYPE = "float64"
@@ -50,14 +51,12 @@ def choices_text(names) -> str:
 
 
 def parse_json_object(body: bytes) -> dict:
-    """The body as a JSON object, or PayloadError."""
+    """The body as a JSON object, or PayloadError. NaN and ±Infinity literals are read as floats,
+    so parse_vector can name the entry; nesting and NUL/lone surrogates are refused by the shared reader."""
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise PayloadError("The request body is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise PayloadError("The request body must be a JSON object.")
-    return data
+        return read_json_object(body, allow_non_finite=True)
+    except InputError as error:
+        raise PayloadError(error.message) from None
 
 
 def reject_unknown_fields(data: dict, allowed: tuple[str, ...]) -> None:
