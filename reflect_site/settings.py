@@ -1,10 +1,13 @@
 """Settings for reflect, driven by environment variables.
 
 SQLite is the default so a fresh checkout just runs; set DATABASE_URL for
-PostgreSQL. With DEBUG off the site refuses to start without SECRET_KEY.
+PostgreSQL. DEBUG is off unless the environment turns it on (`make run` and
+`make test` do), so a production server that forgets a variable fails closed:
+it refuses to start without a strong SECRET_KEY and an explicit ALLOWED_HOSTS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -33,14 +36,27 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+def strong_secret_key(key: str) -> bool:
+    """The rule of Django's deploy check (security.W009): long and varied, not a placeholder."""
+    return len(key) >= 50 and len(set(key)) >= 5 and not key.startswith("django-insecure-")
+
+
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
-if not SECRET_KEY:
-    if not DEBUG:
+if not DEBUG:
+    if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    if not strong_secret_key(SECRET_KEY):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is too weak: use at least 50 characters with at least 5 different ones, "
+            "for example the output of `python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+elif not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if not DEBUG else "*")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS must name this site's host names when DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -51,9 +67,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "courses",
     "grading",
     "activations",
+    "reflect_site",  # site-wide rate-limit counters and slots
 ]
 
 MIDDLEWARE = [
@@ -67,6 +86,11 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "reflect_site.security.SessionLifetimeMiddleware",
+    "reflect_site.security.SignedInNoStoreMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reflect_site.urls"
@@ -102,12 +126,41 @@ if env_str("TEST_DATABASE_NAME"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Per-user request limits on the expensive endpoints, "count/period" with period s, m or h.
+# They are counted in the database (reflect_site/ratelimit.py), so they hold across app servers.
+RATE_LIMITS = {
+    "autosave": env_str("RATE_LIMIT_AUTOSAVE", "120/m"),
+    "evaluate": env_str("RATE_LIMIT_EVALUATE", "120/m"),
+    "benchmark": env_str("RATE_LIMIT_BENCHMARK", "6/m"),
+    "import_preview": env_str("RATE_LIMIT_IMPORT_PREVIEW", "20/m"),
+}
+# How many activation benchmarks may run at once across the whole site.
+BENCHMARK_SLOTS = env_int("BENCHMARK_SLOTS", 1)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: after AXES_FAILURE_LIMIT failures for one username, or from one address,
+# logins from it are refused for the cool-off time. The message is the same whether the
+# username exists or not; staff unlock in the admin ("Access attempts") or with
+# `manage.py axes_reset_username NAME`.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "reflect_site.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "reflect_site.security.client_ip"
+AXES_VERBOSE = False
+# Load balancers in front of the app servers that append to X-Forwarded-For (0: none).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "courses:dashboard"
@@ -139,6 +192,12 @@ RESPONSE_MAX_BYTES = env_int("RESPONSE_MAX_BYTES", 100_000)
 NOTEBOOK_MAX_BYTES = env_int("NOTEBOOK_MAX_BYTES", 1_048_576)
 
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS after
+# logging in whatever happens; reflect_site/security.py slides the idle expiry.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 120)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = False  # the answer page reads the token from the form, not the cookie
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -151,7 +210,28 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    # Preloading is a promise to browsers that is hard to take back: opt in deliberately.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]  # preload is opt-in, see above
+
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files,
+# no inline code, nothing framed, images only from here (so a student's Markdown can't
+# make the TA's browser fetch a tracking pixel).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # A request slower than this many milliseconds is logged at WARNING as "slow request".
 SLOW_REQUEST_MS = env_int("SLOW_REQUEST_MS", 1000)
