@@ -1,22 +1,24 @@
-"""Timing the activations on the server for the cost lab, one benchmark at a time per process.
+"""Timing the activations on the server for the cost lab, a few benchmarks at a time site-wide.
 
 A run is capped twice so one request costs a fraction of a second of CPU: n is at most
 N_MAX elements, and each function gets an equal share of TIME_BUDGET_S after its warm-up
 (at least MIN_RUNS timed runs, at most MAX_RUNS). A second request while one is running
-gets BenchmarkBusy instead of queueing behind it.
+gets BenchmarkBusy instead of queueing behind it: the slots (settings.BENCHMARK_SLOTS) are
+shared by every process on every app server through the database cache.
 """
 
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 
 from activations.evaluation import PayloadError, choices_text, parse_dtype, reject_unknown_fields
 from activations.functions import ACTIVATIONS, DTYPES
+from reflect_site.ratelimit import NoSlotFree, site_slot
 
 N_MIN = 1_000
 N_MAX = 1_000_000
@@ -26,12 +28,18 @@ MAX_RUNS = 25
 BENCHMARK_FIELDS = ("functions", "n", "dtype")
 BASELINE = "relu"
 
-# Held for the whole of a run; acquired without blocking so a busy process answers 429 at once.
-benchmark_lock = threading.Lock()
+# A slot is held for the whole of a run and freed after it; a worker killed mid-run loses
+# its slot after this many seconds (a run takes well under one).
+SLOT_HOLD_S = 15
 
 
 class BenchmarkBusy(Exception):
-    """Another benchmark is running in this process."""
+    """Every benchmark slot of the site is taken."""
+
+
+def benchmark_slot():
+    """Hold one of the site's benchmark slots (raises BenchmarkBusy when none is free)."""
+    return site_slot("benchmark", settings.BENCHMARK_SLOTS, SLOT_HOLD_S)
 
 
 @dataclass(frozen=True)
@@ -85,19 +93,18 @@ def benchmark_input(n: int, dtype: str) -> np.ndarray:
 
 
 def benchmark_run(*, request: BenchmarkRequest) -> dict:
-    """Time each requested function (and ReLU, the baseline); raise BenchmarkBusy if one is already running."""
-    if not benchmark_lock.acquire(blocking=False):
-        raise BenchmarkBusy
+    """Time each requested function (and ReLU, the baseline); raise BenchmarkBusy if no slot is free."""
+    names = list(request.functions)
+    timed = names if BASELINE in names else [BASELINE, *names]
+    share = TIME_BUDGET_S / len(timed)
     try:
-        x = benchmark_input(request.n, request.dtype)
-        names = list(request.functions)
-        timed = names if BASELINE in names else [BASELINE, *names]
-        share = TIME_BUDGET_S / len(timed)
-        seconds: dict[str, tuple[float, int]] = {
-            name: _median_seconds(ACTIVATIONS[name].function, x, share) for name in timed
-        }
-    finally:
-        benchmark_lock.release()
+        with benchmark_slot():
+            x = benchmark_input(request.n, request.dtype)
+            seconds: dict[str, tuple[float, int]] = {
+                name: _median_seconds(ACTIVATIONS[name].function, x, share) for name in timed
+            }
+    except NoSlotFree as busy:
+        raise BenchmarkBusy from busy
     baseline_ns = seconds[BASELINE][0] * 1e9 / request.n
     return {
         "n": request.n,

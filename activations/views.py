@@ -21,8 +21,9 @@ from activations.evaluation import PayloadError, evaluate, evaluate_request_from
 from activations.forms import CostForm, ExplorerForm, PrecisionForm, StabilityForm
 from activations.functions import ACTIVATIONS, JACOBIAN_MAX
 from activations.labs import explorer_plot_data, explorer_table, precision_table, stability_table
+from reflect_site.ratelimit import rate_limited
 
-BUSY_MESSAGE = "Another benchmark is running on this server; try again in a moment."
+BUSY_MESSAGE = "Another benchmark is running; try again in a moment."
 
 
 def _bind(form_class, params: QueryDict, multiple: tuple[str, ...] = ("functions",)):
@@ -72,6 +73,7 @@ def precision_lab(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@rate_limited("benchmark")
 def cost_lab(request: HttpRequest) -> HttpResponse:
     """The benchmark as a bar chart (with JavaScript) or, posted without it, as a table."""
     form = CostForm(request.POST) if request.method == "POST" else _bind(CostForm, QueryDict())
@@ -115,6 +117,7 @@ def _json_api(view: Callable[[HttpRequest, dict], JsonResponse]) -> Callable[[Ht
     return wrapper
 
 
+@rate_limited("evaluate")
 @_json_api
 def api_evaluate(request: HttpRequest, data: dict) -> JsonResponse:
     """Evaluate one function (and its derivative) on a vector."""
@@ -125,6 +128,7 @@ def api_evaluate(request: HttpRequest, data: dict) -> JsonResponse:
     return JsonResponse(evaluate(evaluate_request).as_json())
 
 
+@rate_limited("benchmark")
 @_json_api
 def api_benchmark(request: HttpRequest, data: dict) -> JsonResponse:
     """Time functions on the server; 429 while another benchmark runs in this process."""

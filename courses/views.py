@@ -20,6 +20,7 @@ from courses.services import (
 )
 from courses.wordcount import count_words
 from reflect_site.input import InputError, int_in_range, read_json_object, savable_text
+from reflect_site.ratelimit import rate_limited
 
 
 @login_required
@@ -145,6 +146,7 @@ TOO_LARGE = "This answer is too large to save; answers are at most a few hundred
 
 @login_required
 @require_POST
+@rate_limited("autosave")
 def answer_save(request: HttpRequest, pk: int) -> JsonResponse:
     """Autosave (JSON): 200 with the new version, 409 with the current text on a stale version."""
     question = _student_question(request, pk)

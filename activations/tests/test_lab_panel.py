@@ -41,8 +41,8 @@ def test_the_stability_panel_shows_the_overflow_of_the_naive_variant(render_pane
 
 
 def test_the_cost_panel_offers_the_benchmark_without_running_it(render_panel):
-    # With the lock held, any benchmark started by rendering would raise BenchmarkBusy.
-    with benchmark.benchmark_lock:
+    # With the slot held, any benchmark started by rendering would raise BenchmarkBusy.
+    with benchmark.benchmark_slot():
         html = render_panel(Lab.COST)
     assert "Run the benchmark" in html and 'name="csrfmiddlewaretoken"' in html
     assert "js/activations/cost.js" in html and "vendor/chartjs-4.6.1/chart.umd.min.js" in html
