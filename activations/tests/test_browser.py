@@ -1,6 +1,9 @@
 """What only a browser shows: the plots drawn from the API's numbers, and the stability table."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,12 +32,12 @@ def test_the_explorer_draws_relu_then_softmax_from_the_api(page, live_server, lo
     login(page, student)
     page.goto(f"{live_server.url}/activations/?functions=relu&start=-3&stop=3&points=61")
     chart = page.locator("#explorer-chart")
-    page.wait_for_function("document.querySelector('#explorer-chart').dataset.drawn === 'relu'")
+    expect(page.locator("#explorer-chart")).to_have_attribute("data-drawn", "relu")
     assert chart.get_attribute("data-points") == "61"
     assert _painted_pixels(page, "#explorer-chart") > 500
 
     page.check("input[name=functions][value=softmax]")  # re-evaluates both through the API (CSRF header)
-    page.wait_for_function("document.querySelector('#explorer-chart').dataset.drawn === 'relu,softmax'")
+    expect(page.locator("#explorer-chart")).to_have_attribute("data-drawn", "relu,softmax")
     assert page.locator("#explorer-error").is_hidden()
     assert _painted_pixels(page, "#explorer-chart") > 500
     assert page.locator("#explorer-table thead").inner_text().split() == ["x", "ReLU", "ReLU′", "Softmax", "Softmax′"]
@@ -63,7 +66,7 @@ def test_the_cost_lab_draws_a_bar_chart_of_the_benchmark(page, live_server, logi
     page.goto(f"{live_server.url}/activations/cost/")
     page.fill("#id_n", "1000")
     page.click(".cost-form button[type=submit]")
-    page.wait_for_function("(document.querySelector('.cost-chart').dataset.drawn || '').startsWith('relu,')")
+    expect(page.locator(".cost-chart").first).to_have_attribute("data-drawn", re.compile(r"^relu,"))
     assert _painted_pixels(page, ".cost-chart") > 500
     assert page.locator(".cost-results tbody tr").count() == 7
     assert page.locator(".cost-results tbody tr").first.inner_text().split("\t")[2] == "1.00×"
