@@ -334,8 +334,10 @@ def regrade_deadline(release: GradeRelease | None, course: Course) -> datetime |
 def student_grade_context(*, response: Response) -> dict:
     """Context for templates/grading/_student_grade.html on the student's own response page.
 
-    Never carries the mark scheme or the grader's name. Three queries at most:
-    the release, the released grade with its band, the regrade request.
+    The one place that decides what a student sees of their grade: nothing of the score,
+    band, feedback or a regrade's outcome while the question's grades are not released
+    (or have been withdrawn). Never carries the mark scheme or the grader's name. Three
+    queries at most: the release, the released grade with its band, the regrade request.
     """
     question = response.question
     release = GradeRelease.objects.filter(question_id=response.question_id).first()
@@ -360,6 +362,8 @@ def student_grade_context(*, response: Response) -> dict:
         "grading_status": status,
         "grading_grade": grade,
         "grading_regrade": regrade,
+        # An answered request's reply and scores wait for the release, like the grade itself.
+        "grading_regrade_reply_held": bool(regrade and regrade.status == "answered" and not released),
         "grading_can_request_regrade": can_request,
         "grading_regrade_deadline": deadline,
     }

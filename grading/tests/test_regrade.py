@@ -139,3 +139,30 @@ def test_a_regrade_score_outside_the_band_changes_nothing(client, world):
     assert "3 is outside EXCELLENT" in page.content.decode()
     regrade.refresh_from_db()
     assert regrade.status == RegradeStatus.OPEN and Grade.objects.get(response=world.response).score == 7
+
+
+def test_a_regrade_answered_while_grades_are_withdrawn_shows_the_student_no_score(client, world):
+    graded_and_released(world)
+    _ask(client, world)
+    regrade = RegradeRequest.objects.get()
+    client.force_login(world.instructor)
+    client.post(f"/grading/{world.course.slug}/modules/{world.module.slug}/release/", {"released": "0"})
+    assert not GradeRelease.objects.get(question=world.question).released
+    client.post(f"/grading/regrades/{regrade.pk}/answer/", {
+        "reply": "You did; raised to 9.", "band": band(world.question, "EXCELLENT").pk, "score": 9, "version": 1,
+    })
+    assert Grade.objects.get(response=world.response).score == 9
+
+    client.force_login(world.student)
+    page = client.get(f"/responses/{world.response.pk}/").content.decode()
+    assert "show once grades are released again" in page
+    for leaked in ("raised to 9", "changed from 7 to 9", "9 / 10", "7 / 10", "EXCELLENT"):
+        assert leaked not in page
+    module_page = client.get(f"/courses/{world.course.slug}/{world.module.slug}/").content.decode()
+    assert "9 / 10" not in module_page
+
+    client.force_login(world.instructor)
+    client.post(f"/grading/{world.course.slug}/modules/{world.module.slug}/release/", {"released": "1"})
+    client.force_login(world.student)
+    page = client.get(f"/responses/{world.response.pk}/").content.decode()
+    assert "raised to 9" in page and "changed from 7 to 9" in page and "9 / 10" in page
