@@ -22,7 +22,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from courses.markdown import render_markdown
-from courses.models import Course, Enrollment, Module, Question, Role, RubricBand
+from courses.models import Course, Enrollment, Module, Question, Response, Role, RubricBand
 from courses.notebooks.importer import grade_bands_realign
 from courses.rubric import BandSpec, rubric_errors
 from grading.selectors import question_has_grades
@@ -49,10 +49,13 @@ class InstructorScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser:
             mine = {"enrollments__user": request.user, "enrollments__role": Role.INSTRUCTOR}
-            if db_field.related_model is Course:
-                kwargs["queryset"] = Course.objects.filter(**mine)
-            elif db_field.related_model is Module:
-                kwargs["queryset"] = Module.objects.filter(**{f"course__{k}": v for k, v in mine.items()})
+            paths = {Course: "", Module: "course__", Question: "module__course__",
+                     Response: "question__module__course__"}
+            if db_field.related_model in paths:
+                prefix = paths[db_field.related_model]
+                kwargs["queryset"] = db_field.related_model.objects.filter(
+                    **{f"{prefix}{k}": v for k, v in mine.items()}
+                )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -71,7 +74,7 @@ class CourseAdmin(InstructorScopedAdmin):
 class ModuleAdmin(InstructorScopedAdmin):
     course_path = "course__"
     list_display = ["__str__", "course", "slug", "question_count"]
-    list_filter = ["course"]
+    list_filter = [("course", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["course"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
@@ -179,7 +182,7 @@ class QuestionAdmin(InstructorScopedAdmin):
     change_form_template = "admin/courses/question/change_form.html"
     inlines = [RubricBandInline]
     list_display = ["__str__", "module", "grade_id", "points", "due_at"]
-    list_filter = ["module__course", "module"]
+    list_filter = [("module__course", admin.RelatedOnlyFieldListFilter), ("module", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["module__course"]
     search_fields = ["title", "grade_id", "prompt"]
     readonly_fields = ["markdown_preview"]
@@ -248,7 +251,7 @@ def markdown_preview_view(request: HttpRequest) -> JsonResponse:
 class EnrollmentAdmin(InstructorScopedAdmin):
     course_path = "course__"
     list_display = ["user", "course", "role", "created_at"]
-    list_filter = ["role", "course"]
+    list_filter = ["role", ("course", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["user", "course"]
     search_fields = ["user__username", "user__email", "course__slug"]
     autocomplete_fields = ["user"]
