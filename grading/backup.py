@@ -159,6 +159,8 @@ def course_export(*, slug: str, path: str | os.PathLike) -> Summary:
             archive.writestr(MANIFEST, json.dumps(manifest, indent=2))
         # Only a complete archive takes the name: an interrupted export never looks like a backup.
         os.replace(partial, path)
+    except OSError as exc:
+        raise BackupError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
     finally:
         partial.unlink(missing_ok=True)
     return Summary(course=course.slug, counts=manifest["counts"])
@@ -193,7 +195,9 @@ def _write_entry(archive: zipfile.ZipFile, name: str, model: type[models.Model],
     fields = _fields(model)
     digest = hashlib.sha256()
     count = 0
-    with archive.open(name, "w", force_zip64=True) as raw:
+    info = zipfile.ZipInfo(name, date_time=timezone.localtime().timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(info, "w", force_zip64=True) as raw:
         buffer = io.BytesIO()
         for row in rows:
             line = json.dumps(dict(zip(fields, row, strict=True)), ensure_ascii=False, default=_json_value)

@@ -315,6 +315,11 @@ def test_exporting_an_unknown_course_is_refused_and_writes_no_file(db, tmp_path)
     assert not list(tmp_path.iterdir())
 
 
+def test_exporting_into_a_missing_folder_is_refused_with_a_message(full_course, tmp_path):
+    with pytest.raises(CommandError, match="Cannot write .*No such file or directory"):
+        _export(tmp_path / "missing" / "backup.zip")
+
+
 def test_the_manifest_counts_every_kind_of_row(archive, full_course):
     with zipfile.ZipFile(archive) as opened:
         manifest = json.loads(opened.read("manifest.json"))

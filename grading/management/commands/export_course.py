@@ -27,5 +27,5 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         counts = ", ".join(f"{n} {label.split('.')[1]}" for label, n in summary.counts.items())
         size = os.path.getsize(output)
-        self.stdout.write(f"Wrote course '{summary.course}' to {output} ({size / 1e6:.1f} MB): {counts}.",
-                          self.style.SUCCESS)
+        shown = f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+        self.stdout.write(f"Wrote course '{summary.course}' to {output} ({shown}): {counts}.", self.style.SUCCESS)
