@@ -1,7 +1,9 @@
 // The answer box: live word counter, background autosave, conflict handling.
 // Autosaves POST JSON to data-save-url with the CSRF token from the form's hidden input
 // in the X-CSRFToken header. Unsaved text is also kept in localStorage until the server
-// has it, so a closed tab or a dropped connection never loses a draft.
+// has it, so a closed tab or a dropped connection never loses a draft. When the server
+// can't save for now (network down, 503 while the database restarts, 429, 5xx), the
+// box says so and retries with a growing delay, sending whatever the box holds by then.
 (function () {
   "use strict";
   var form = document.getElementById("answer-form");
@@ -17,10 +19,13 @@
   var storageKey = "reflect:draft:" + form.dataset.question;
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var IDLE_MS = 2000, MAX_WAIT_MS = 10000;
+  var RETRY_FIRST_MS = 1000, RETRY_MAX_MS = 30000;
+  var TRANSIENT = { 0: true, 429: true, 500: true, 502: true, 503: true, 504: true };  // 0: no answer at all
 
   var savedText = box.value;   // what the server has
   var inflightSave = null;
   var idleTimer = null, firstDirtyAt = null, inFlight = false, pending = false, conflict = null;
+  var retryTimer = null, retryDelay = 0;
 
   function updateCounter() {
     var n = window.countWords(box.value);
@@ -44,6 +49,7 @@
   function forget() { try { localStorage.removeItem(storageKey); } catch (e) { /* ignore */ } }
 
   function schedule() {
+    if (retryTimer !== null) return;  // the retry already due sends the box as it is then
     var now = Date.now();
     if (firstDirtyAt === null) firstDirtyAt = now;
     clearTimeout(idleTimer);
@@ -67,26 +73,53 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
       body: JSON.stringify({ text: text, version: parseInt(versionInput.value, 10) })
     }).then(function (r) {
-      return r.json().then(function (data) { return { status: r.status, data: data }; });
+      // A proxy's or the server's error page may not be JSON; the status still says what to do.
+      return r.json().catch(function () { return {}; }).then(function (data) {
+        return { status: r.status, data: data, retryAfter: parseInt(r.headers.get("Retry-After"), 10) };
+      });
+    }, function () {
+      return { status: 0, data: {} };
     }).then(function (res) {
-      if (res.status === 200) {
+      // A "conflict" whose current text is ours is a save that got there another way (the one sent
+      // as the page was left, say): nothing differs, so take its version and carry on.
+      var alreadyThere = res.status === 409 && res.data.conflict && res.data.current_text === text;
+      if (res.status === 200 || alreadyThere) {
         savedText = text;
-        versionInput.value = res.data.version;
+        versionInput.value = alreadyThere ? res.data.current_version : res.data.version;
         firstDirtyAt = null;
-        if (box.value === savedText) forget(); else remember();
-        setState("Saved " + new Date(res.data.saved_at).toLocaleTimeString());
+        retryDelay = 0;
+        if (box.value === savedText) forget(); else { remember(); pending = true; }
+        setState("Saved " + new Date(alreadyThere ? res.data.current_saved_at : res.data.saved_at).toLocaleTimeString());
       } else if (res.status === 409 && res.data.conflict) {
+        retryDelay = 0;
         showConflict(res.data);
+      } else if (TRANSIENT[res.status]) {
+        remember();
+        retryLater(res.status === 429 ? res.retryAfter : NaN);
       } else {
-        setState(res.data.error || "Not saved.", "failed");
+        remember();
+        setState(res.data.error || "Not saved (error " + res.status + "); your text is kept in this browser.", "failed");
       }
-    }).catch(function () {
-      setState("Offline: your text is kept in this browser and will be saved when the connection returns.", "failed");
     }).finally(function () {
       inFlight = false;
       if (pending) { pending = false; schedule(); }
     });
     return inflightSave;
+  }
+
+  function retryLater(retryAfterSeconds) {
+    retryDelay = retryDelay ? Math.min(retryDelay * 2, RETRY_MAX_MS) : RETRY_FIRST_MS;
+    var wait = retryAfterSeconds > 0 ? Math.max(retryDelay, retryAfterSeconds * 1000) : retryDelay;
+    setState("Not saved yet — retrying in " + Math.round(wait / 1000) + " s. Your text is kept in this browser.",
+             "failed");
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(retryNow, wait);
+  }
+
+  function retryNow() {
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    save();
   }
 
   function showConflict(data) {
@@ -117,9 +150,10 @@
   box.addEventListener("input", function () {
     updateCounter();
     remember();
-    setState("Unsaved changes");
+    if (retryTimer === null) setState("Unsaved changes");
     schedule();
   });
+  window.addEventListener("online", function () { if (retryTimer !== null) retryNow(); });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "hidden") save({ keepalive: true });
   });
@@ -129,10 +163,12 @@
     if (inFlight && inflightSave) {
       // Let the running autosave finish so the form posts the version it produced.
       event.preventDefault();
-      inflightSave.then(function () { forget(); form.submit(); });
+      inflightSave.then(function () { remember(); form.submit(); });
       return;
     }
-    forget();
+    // Kept until the server has it: if this submission fails too, the next visit restores the text.
+    // A successful one moves the version on, which retires the copy.
+    remember();
   });
 
   // Restore text this browser typed but the server never got (same base version only).
