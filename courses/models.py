@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,17 +34,54 @@ class Role(models.TextChoices):
 STAFF_ROLES = (Role.TA, Role.INSTRUCTOR)
 
 
+class LatePolicy(models.TextChoices):
+    REJECT = "reject", "Refuse submissions after the deadline"
+    ACCEPT_LATE = "accept_late", "Accept late submissions and flag them"
+    PENALTY = "penalty", "Accept late submissions with a penalty per day late"
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a time zone name such as Europe/London or America/New_York.")
+
+
 class Course(models.Model):
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True, help_text="Markdown.")
     regrade_window_days = models.PositiveIntegerField(
-        default=7, help_text="Days after grades are released during which a student may ask for a regrade."
+        default=7, validators=[MaxValueValidator(365)],
+        help_text="Days after grades are released during which a student may ask for a regrade.",
+    )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_time_zone],
+        help_text="Deadlines are entered and shown in this time zone.",
+    )
+    default_late_policy = models.CharField(
+        max_length=20, choices=LatePolicy.choices, default=LatePolicy.REJECT,
+        help_text="The late policy new questions start with.",
+    )
+    join_code = models.CharField(
+        max_length=32, blank=True,
+        help_text="Signed-in people who enter it join as students, while joining is on. Empty: no code.",
+    )
+    join_enabled = models.BooleanField(default=False)
+    join_email_domains = models.TextField(
+        blank=True, help_text="One e-mail domain per line (example.edu); empty lets anyone with the code join.",
+    )
+    copied_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies",
+        help_text="The earlier term this course was copied from.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["join_code"], condition=~Q(join_code=""), name="course_join_code_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -58,6 +96,9 @@ class Module(models.Model):
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True, help_text="Markdown.")
+    is_published = models.BooleanField(
+        default=True, help_text="Students see only published modules; imported modules start as drafts.",
+    )
 
     class Meta:
         ordering = ["course", "number"]
@@ -71,11 +112,6 @@ class Module(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("courses:module", args=[self.course.slug, self.slug])
-
-
-class LatePolicy(models.TextChoices):
-    REJECT = "reject", "Refuse submissions after the deadline"
-    ACCEPT_LATE = "accept_late", "Accept late submissions and flag them"
 
 
 class Lab(models.TextChoices):
@@ -118,6 +154,14 @@ class Question(models.Model):
     opens_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     late_policy = models.CharField(max_length=20, choices=LatePolicy.choices, default=LatePolicy.REJECT)
+    late_penalty_per_day = models.PositiveSmallIntegerField(
+        default=10, validators=[MaxValueValidator(100)],
+        help_text="With the penalty policy: percent of the score taken off for each day (or part of one) late.",
+    )
+    late_penalty_cap = models.PositiveSmallIntegerField(
+        default=50, validators=[MaxValueValidator(100)],
+        help_text="With the penalty policy: the most that is ever taken off, in percent.",
+    )
     lab = models.CharField(
         max_length=20, choices=Lab.choices, blank=True, default=Lab.NONE,
         help_text="Interactive demo shown beside the question.",
@@ -131,6 +175,8 @@ class Question(models.Model):
             models.UniqueConstraint(fields=["module", "grade_id"], name="question_grade_id_unique_in_module"),
             models.UniqueConstraint(fields=["module", "number"], name="question_number_unique_in_module"),
             models.CheckConstraint(condition=Q(min_words__lte=F("max_words")), name="question_min_words_lte_max"),
+            models.CheckConstraint(condition=Q(late_penalty_per_day__lte=100, late_penalty_cap__lte=100),
+                                   name="question_late_penalty_percentages"),
             # The ranges of courses.rubric, so no path around the forms can store a 3e9-point question.
             models.CheckConstraint(condition=Q(points__gte=POINTS_MIN, points__lte=POINTS_MAX),
                                    name="question_points_in_range"),
@@ -217,20 +263,65 @@ def validate_question_bands(question: Question, bands: list[BandSpec]) -> None:
         raise ValidationError(errors)
 
 
+class Section(models.Model):
+    """A lab group of a course: students and TAs belong to one; extensions and grading follow them."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="sections")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["course", "name"]
+        constraints = [models.UniqueConstraint(fields=["course", "name"], name="section_name_unique_in_course")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class EnrollmentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    DROPPED = "dropped", "Dropped"
+
+
+class EnrollmentQuerySet(models.QuerySet):
+    def active(self) -> EnrollmentQuerySet:
+        return self.filter(status=EnrollmentStatus.ACTIVE)
+
+
 class Enrollment(models.Model):
+    """A person in a course in one role. Dropping never deletes: the status changes and can change back."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrollments")
     course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="enrollments")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.STUDENT)
+    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.SET_NULL, related_name="enrollments")
+    status = models.CharField(max_length=20, choices=EnrollmentStatus.choices, default=EnrollmentStatus.ACTIVE)
+    dropped_at = models.DateTimeField(null=True, blank=True)
+    sis_id = models.CharField(max_length=64, blank=True, help_text="The student information system's id.")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EnrollmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["course", "role", "user"]
         constraints = [
             models.UniqueConstraint(fields=["user", "course"], name="enrollment_unique_per_course"),
+            models.CheckConstraint(
+                condition=Q(status=EnrollmentStatus.ACTIVE, dropped_at__isnull=True)
+                | Q(status=EnrollmentStatus.DROPPED, dropped_at__isnull=False),
+                name="enrollment_dropped_has_time",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.course} as {self.get_role_display()}"
+
+    def clean(self) -> None:
+        if self.section_id and self.course_id and self.section.course_id != self.course_id:
+            raise ValidationError({"section": "That section belongs to another course."})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == EnrollmentStatus.ACTIVE
 
     @property
     def is_staff_role(self) -> bool:
@@ -264,6 +355,10 @@ class Response(models.Model):
     submitted_word_count = models.PositiveIntegerField(null=True, blank=True)
     submission_count = models.PositiveIntegerField(default=0)
     is_late = models.BooleanField(default=False)
+    late_seconds = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="How long after the student's own deadline (extensions included) the last submission came.",
+    )
     pseudonym = models.CharField(
         max_length=8, default=new_pseudonym,
         help_text="What graders see instead of the name; random, so ordering by it is a fair shuffle.",
@@ -339,3 +434,101 @@ class ResponseRevision(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} of {self.response} at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Extension(AppendOnlyModel):
+    """A later deadline for one student or one section, on one question or a whole module.
+
+    Append-only: a change is a new row, and the newest row that applies wins. A row with no
+    `due_at` takes an earlier extension back. `courses.deadlines` reads these.
+    """
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="extensions")
+    question = models.ForeignKey(Question, null=True, blank=True, on_delete=models.CASCADE, related_name="extensions")
+    module = models.ForeignKey(Module, null=True, blank=True, on_delete=models.CASCADE, related_name="extensions")
+    student = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="extensions",
+    )
+    section = models.ForeignKey(Section, null=True, blank=True, on_delete=models.CASCADE, related_name="extensions")
+    due_at = models.DateTimeField(null=True, blank=True, help_text="Empty: back to the ordinary deadline.")
+    reason = models.CharField(max_length=500)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["course", "created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(question__isnull=False, module__isnull=True)
+                | Q(question__isnull=True, module__isnull=False),
+                name="extension_one_question_or_module",
+            ),
+            models.CheckConstraint(
+                condition=Q(student__isnull=False, section__isnull=True)
+                | Q(student__isnull=True, section__isnull=False),
+                name="extension_one_student_or_section",
+            ),
+        ]
+        indexes = [models.Index(fields=["course", "created_at"], name="extension_course_time")]
+
+    def __str__(self) -> str:
+        who = self.student or self.section
+        what = self.question or self.module
+        return f"{who}: {what} due {self.due_at or 'as set'}"
+
+
+class NoticeKind(models.TextChoices):
+    INVITATION = "invitation", "Invitation"
+    GRADES_RELEASED = "grades_released", "Grades released"
+    REGRADE_ANSWERED = "regrade_answered", "Regrade answered"
+    DEADLINE_REMINDER = "deadline_reminder", "Deadline reminder"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed, will retry"
+    GAVE_UP = "gave_up", "Failed for good"
+    SKIPPED = "skipped", "Not e-mailed (turned off or no address)"
+
+
+class Notice(models.Model):
+    """Something a person should hear about: shown in the app's "Recent" panel and e-mailed once.
+
+    `key` makes sending idempotent: whatever retries, one notice per key ever exists, and the
+    e-mail is sent only while its status is pending or failed.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notices")
+    course = models.ForeignKey(Course, null=True, blank=True, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=30, choices=NoticeKind.choices)
+    key = models.CharField(max_length=200, unique=True)
+    subject = models.CharField(max_length=300)
+    body = models.TextField(help_text="Plain text, the e-mail's body.")
+    url = models.CharField(max_length=500, blank=True, help_text="Where the notice links to in the app.")
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email_status = models.CharField(max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notice_recipient_recent"),
+            models.Index(fields=["course", "kind", "-created_at"], name="notice_course_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.recipient}: {self.subject}"
+
+
+class NoticePreferences(models.Model):
+    """What a person wants to hear about by e-mail; no row means the defaults."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notice_preferences")
+    deadline_reminders = models.BooleanField(default=True, help_text="E-mail me 24 hours before a deadline.")
+
+    def __str__(self) -> str:
+        return f"Notice preferences of {self.user}"

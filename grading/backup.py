@@ -39,12 +39,25 @@ from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
-from courses.models import Course, Enrollment, Module, Question, Response, ResponseRevision, RubricBand
+from courses.models import (
+    Course,
+    Enrollment,
+    Extension,
+    Module,
+    Notice,
+    NoticePreferences,
+    Question,
+    Response,
+    ResponseRevision,
+    RubricBand,
+    Section,
+)
 from grading.models import (
     Comment,
     Grade,
     GradeEvent,
     GradeRelease,
+    GradingAssignment,
     GradingLease,
     NameReveal,
     RegradeRequest,
@@ -86,9 +99,13 @@ PARTS = (
     Part(Module, "course"),
     Part(Question, "module__course"),
     Part(RubricBand, "question__module__course"),
+    Part(Section, "course"),
     Part(Enrollment, "course"),
     Part(Response, "question__module__course"),
     Part(ResponseRevision, "response__question__module__course"),
+    Part(Extension, "course"),
+    Part(Notice, "course"),
+    Part(GradingAssignment, "response__question__module__course"),
     Part(Grade, "response__question__module__course"),
     Part(GradeEvent, "response__question__module__course"),
     Part(NameReveal, "response__question__module__course"),
@@ -98,7 +115,10 @@ PARTS = (
     Part(Comment, "question__module__course"),
 )
 # Models of courses and grading deliberately left out, with the reason (a test holds every model to one list).
-EXCLUDED = {GradingLease: "a grader's five-minute claim on an answer means nothing after a restore"}
+EXCLUDED = {
+    GradingLease: "a grader's five-minute claim on an answer means nothing after a restore",
+    NoticePreferences: "a person's own settings, not part of any course",
+}
 USERS_ENTRY = "data/auth.user.jsonl"
 
 

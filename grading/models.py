@@ -120,6 +120,12 @@ class GradeRelease(models.Model):
     released_at = models.DateTimeField(null=True, blank=True)
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     changed_at = models.DateTimeField(default=timezone.now)
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="When the grades will be released by themselves; empty: not scheduled.",
+    )
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
 
     class Meta:
         constraints = [
@@ -191,3 +197,18 @@ class Comment(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
+
+
+class GradingAssignment(models.Model):
+    """Which TA grades one response; a TA's queue opens on what is assigned to them."""
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="assignment")
+    grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="grading_assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assigned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["grader"], name="assignment_grader")]
+
+    def __str__(self) -> str:
+        return f"{self.response.display_pseudonym} → {self.grader}"

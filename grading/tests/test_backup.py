@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import zipfile
@@ -67,6 +68,19 @@ def full_course(world):
     grades_flag_for_review(question=question, actor=world.instructor, reason="The bands changed.")
     name_reveal(response=world.other_response, actor=world.ta)
     comment_add(question=question, actor=world.ta, text="Name the **memory traffic**.")
+    # A section, an extension, a notice and an assignment (the term's rows).
+    from courses.models import Extension, Notice, NoticeKind, Section
+    from grading.models import GradingAssignment
+
+    lab = Section.objects.create(course=course, name="Lab A")
+    Enrollment.objects.filter(user=world.student, course=course).update(section=lab, sis_id="S-001")
+    Extension.objects.create(course=course, question=second, student=world.student, granted_by=world.instructor,
+                             due_at=timezone.now() + datetime.timedelta(days=2), reason="Illness")
+    Extension.objects.create(course=course, module=world.module, section=lab, granted_by=world.instructor,
+                             due_at=None, reason="Taken back")
+    Notice.objects.create(recipient=world.student, course=course, kind=NoticeKind.GRADES_RELEASED,
+                          key=f"test:{world.student.pk}", subject="Grades released", body="See them.", url="/")
+    GradingAssignment.objects.create(response=world.other_response, grader=world.ta, assigned_by=world.instructor)
     User.objects.filter(pk=world.student.pk).update(last_login=timezone.now(), is_staff=False)
     User.objects.filter(pk=world.instructor.pk).update(is_staff=True)
     # Left out: a lease, and everything of another course.

@@ -1,0 +1,117 @@
+"""Each student's own deadline: the question's, unless an extension for them or their section says otherwise.
+
+Extensions are append-only; of those that apply to a student and a question (granted to the
+student or to their section, for the question or for its whole module) the newest wins, and
+one with no `due_at` puts the ordinary deadline back. Everything that judges or shows a
+deadline to a student (submitting, late flags, penalties, "due next", reminders, release
+checks) asks here, never `Question.due_at` directly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+
+from courses.models import Enrollment, Extension, LatePolicy, Question
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A student's deadline for one question."""
+
+    due_at: datetime | None
+    extended: bool  # an extension set it (rather than the question)
+
+    def is_past(self, now: datetime) -> bool:
+        return self.due_at is not None and now > self.due_at
+
+    def seconds_late(self, at: datetime) -> int | None:
+        """How long after the deadline `at` is; None when not late."""
+        if not self.is_past(at):
+            return None
+        return int((at - self.due_at).total_seconds())
+
+
+def _applicable(extensions: Iterable[Extension], question: Question, student_id: int, section_id: int | None):
+    for extension in extensions:  # newest first
+        if extension.question_id not in (None, question.pk):
+            continue
+        if extension.module_id not in (None, question.module_id):
+            continue
+        if extension.student_id is not None and extension.student_id != student_id:
+            continue
+        if extension.section_id is not None and extension.section_id != section_id:
+            continue
+        return extension
+    return None
+
+
+def _deadline(question: Question, extension: Extension | None) -> Deadline:
+    if extension is None or extension.due_at is None:
+        return Deadline(question.due_at, extended=False)
+    return Deadline(extension.due_at, extended=True)
+
+
+def deadlines_for_student(student, questions: list[Question]) -> dict[int, Deadline]:
+    """Question id → the student's deadline. Two queries: their sections, the extensions."""
+    if not questions:
+        return {}
+    course_ids = {q.module.course_id for q in questions}
+    sections = dict(
+        Enrollment.objects.filter(user=student, course_id__in=course_ids).values_list("course_id", "section_id")
+    )
+    extensions = list(
+        Extension.objects.filter(course_id__in=course_ids)
+        .filter(Q(student=student) | Q(section_id__in=[s for s in sections.values() if s]))
+        .filter(Q(question__in=questions) | Q(module_id__in={q.module_id for q in questions}))
+        .order_by("-created_at", "-id")
+    )
+    return {
+        q.pk: _deadline(q, _applicable(extensions, q, student.pk, sections.get(q.module.course_id)))
+        for q in questions
+    }
+
+
+def deadline_for_student(student, question: Question) -> Deadline:
+    return deadlines_for_student(student, [question])[question.pk]
+
+
+def deadlines_for_question(question: Question, student_ids: Iterable[int]) -> dict[int, Deadline]:
+    """Student id → deadline for one question across many students. Two queries whatever their number."""
+    student_ids = list(student_ids)
+    course_id = question.module.course_id
+    sections = dict(
+        Enrollment.objects.filter(course_id=course_id, user_id__in=student_ids).values_list("user_id", "section_id")
+    )
+    extensions = list(
+        Extension.objects.filter(course_id=course_id)
+        .filter(Q(question=question) | Q(module_id=question.module_id))
+        .order_by("-created_at", "-id")
+    )
+    return {sid: _deadline(question, _applicable(extensions, question, sid, sections.get(sid))) for sid in student_ids}
+
+
+def accepts_answer(question: Question, deadline: Deadline, now: datetime) -> bool:
+    """Open, and either before the student's deadline or under a policy that takes late work."""
+    if not question.is_open(now):
+        return False
+    return not deadline.is_past(now) or question.late_policy != LatePolicy.REJECT
+
+
+def penalty_percent(question: Question, late_seconds: int | None) -> int:
+    """Percent taken off a late answer's score: per started day late, up to the cap; 0 unless the policy is a penalty."""
+    if question.late_policy != LatePolicy.PENALTY or not late_seconds:
+        return 0
+    days = math.ceil(late_seconds / 86_400)
+    return min(question.late_penalty_cap, days * question.late_penalty_per_day)
+
+
+def penalised_score(score: int, percent: int) -> Decimal:
+    """The score after the penalty, to two decimals (7 with 10 % off is 6.30)."""
+    kept = Decimal(score) * (100 - percent) / 100
+    return kept.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
