@@ -104,7 +104,7 @@ def accepts_answer(question: Question, deadline: Deadline, now: datetime) -> boo
 
 
 def penalty_percent(question: Question, late_seconds: int | None) -> int:
-    """Percent taken off a late answer's score: per started day late, up to the cap; 0 unless the policy is a penalty."""
+    """Percent off a late answer's score: per started day late, up to the cap; 0 unless the policy is a penalty."""
     if question.late_policy != LatePolicy.PENALTY or not late_seconds:
         return 0
     days = math.ceil(late_seconds / 86_400)
