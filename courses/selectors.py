@@ -142,3 +142,15 @@ def modules_with_question_counts(course) -> QuerySet[Module]:
         question_count=Count("questions"),
         next_due=Min("questions__due_at", filter=Q(questions__due_at__gte=timezone.now())),
     ).order_by("number")
+
+
+def get_course_for_manager(user, course_slug: str) -> tuple[Enrollment, bool]:
+    """The course's staff enrollment and whether it may change things (instructors may; TAs read).
+
+    Students, dropped staff and strangers get a 404 (one query).
+    """
+    enrollment = get_object_or_404(
+        Enrollment.objects.active().select_related("course"),
+        user=user, course__slug=course_slug, role__in=(Role.TA, Role.INSTRUCTOR),
+    )
+    return enrollment, enrollment.role == Role.INSTRUCTOR
