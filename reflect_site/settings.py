@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "grading",
     "activations",
     "reflect_site",  # site-wide rate-limit counters and slots
+    "django_tasks",
+    "django_tasks_db",  # the background task queue, in this project's own database
 ]
 
 MIDDLEWARE = [
@@ -232,6 +234,39 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
     },
 }
+
+# Background tasks (django-tasks) wait in the database; `manage.py worker` runs them, and every
+# WORKER_TICK_SECONDS it queues each task named in PERIODIC_TASKS (each must be idempotent).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+WORKER_TICK_SECONDS = env_int("WORKER_TICK_SECONDS", 60)
+PERIODIC_TASKS = [
+    "courses.tasks.deadline_reminders_send",
+]
+# A notice's e-mail is tried this many times, waiting NOTICE_RETRY_SECONDS × 2^(attempt-1) in between.
+NOTICE_EMAIL_MAX_ATTEMPTS = env_int("NOTICE_EMAIL_MAX_ATTEMPTS", 6)
+NOTICE_RETRY_SECONDS = env_int("NOTICE_RETRY_SECONDS", 60)
+
+# E-mail: printed to the console in development, sent over SMTP in production.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS, usually port 587) or EMAIL_USE_SSL (port 465), not both.")
+# A mail server that doesn't answer fails the attempt (it is retried) instead of holding the worker.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "reflect <noreply@localhost>")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# The site's address for links in e-mails (the worker that sends them has no request to ask).
+SITE_URL = env_str(
+    "SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 'localhost'}",
+).rstrip("/")
 
 # A request slower than this many milliseconds is logged at WARNING as "slow request".
 SLOW_REQUEST_MS = env_int("SLOW_REQUEST_MS", 1000)
