@@ -15,7 +15,8 @@ from itertools import islice
 
 from django.contrib.auth import get_user_model
 
-from courses.models import Course, Question, Role
+from courses.csv_safety import neutralise
+from courses.models import Course, EnrollmentStatus, Question, Role
 from grading.models import Grade
 
 FORMATS = ("csv", "canvas")
@@ -23,8 +24,6 @@ GRADE_SCOPES = ("all", "released")
 STUDENT_BATCH = 200
 CURSOR_CHUNK = 2000
 
-# A spreadsheet evaluates a cell starting with one of these as a formula.
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Canvas reads a trailing "(123)" in an assignment column as the id of an existing assignment.
 _CANVAS_ID_SUFFIX = re.compile(r"\s*\(\d+\)\s*$")
 
@@ -109,13 +108,6 @@ def totals(layout: Layout, scores: dict[int, int]) -> tuple[list[int | None], in
     return module_totals, (sum(graded_modules) if graded_modules else None)
 
 
-def neutralise(value):
-    """Make a text cell inert in spreadsheets (CSV injection); numbers pass through."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def canvas_assignment_name(column: QuestionColumn) -> str:
     # No "(id)" suffix: Canvas then creates a new assignment instead of matching an unrelated one.
     return _CANVAS_ID_SUFFIX.sub("", f"{column.short} {column.title}")
@@ -162,7 +154,8 @@ def export_rows(
     hidden = {c.question_id for c in columns if grades == "released" and not c.released}
 
     students = (
-        get_user_model().objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT)
+        get_user_model().objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT,
+                                        enrollments__status=EnrollmentStatus.ACTIVE)
         .order_by("username", "id")
         .values_list("id", "username", "first_name", "last_name", "email")
         .iterator(chunk_size=chunk_size)

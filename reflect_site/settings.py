@@ -135,6 +135,7 @@ RATE_LIMITS = {
     "evaluate": env_str("RATE_LIMIT_EVALUATE", "120/m"),
     "benchmark": env_str("RATE_LIMIT_BENCHMARK", "6/m"),
     "import_preview": env_str("RATE_LIMIT_IMPORT_PREVIEW", "20/m"),
+    "join": env_str("RATE_LIMIT_JOIN", "10/m"),
 }
 # How many activation benchmarks may run at once across the whole site.
 BENCHMARK_SLOTS = env_int("BENCHMARK_SLOTS", 1)
@@ -267,6 +268,11 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 SITE_URL = env_str(
     "SITE_URL", "http://127.0.0.1:8000" if DEBUG else f"https://{ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 'localhost'}",
 ).rstrip("/")
+
+# An invitation's set-your-password link works for this many days (a password reset link: PASSWORD_RESET_TIMEOUT).
+INVITATION_TIMEOUT_DAYS = env_int("INVITATION_TIMEOUT_DAYS", 14)
+# The largest roster CSV an import reads.
+ROSTER_MAX_BYTES = env_int("ROSTER_MAX_BYTES", 2_097_152)
 
 # A request slower than this many milliseconds is logged at WARNING as "slow request".
 SLOW_REQUEST_MS = env_int("SLOW_REQUEST_MS", 1000)
