@@ -1,8 +1,9 @@
 """Admin for courses, modules, questions with their rubric bands, and enrollments.
 
-Band validation uses the same rule as the importer (courses.rubric). Changing the
-points or bands of a question that already has grades needs an explicit
-confirmation, and then those grades are flagged for review, never rescaled.
+Bands are checked and saved by the same formset as the manage pages (courses.questions),
+with the rule the importer uses (courses.rubric). Changing the points or bands of a
+question that already has grades needs an explicit confirmation, and then those grades
+are flagged for review, never rescaled.
 Instructors who are staff but not superusers see only their own courses.
 """
 
@@ -11,10 +12,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import ValidationError
-from django.db.models import CharField, Count, F, Value
-from django.db.models.functions import Cast, Concat
-from django.forms.models import BaseInlineFormSet
+from django.db.models import Count
 from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.utils.html import format_html_join
@@ -23,12 +21,8 @@ from django.views.decorators.http import require_POST
 
 from courses.markdown import render_markdown
 from courses.models import Course, Enrollment, Module, Question, Response, Role, RubricBand
-from courses.notebooks.importer import grade_bands_realign
-from courses.rubric import BandSpec, rubric_errors
-from grading.selectors import question_has_grades
-from grading.services import grades_flag_for_review
+from courses.questions import CONFIRM_FIELD, QuestionFormBase, RubricBandFormSet, question_rubric_change
 
-CONFIRM_FIELD = "confirm_rubric_change"
 MARKDOWN_FIELDS = (("context", "Context"), ("prompt", "Question"), ("expected_response", "Expected response"),
                    ("mark_scheme", "Mark scheme (staff only)"))
 PREVIEW_MAX_CHARS = 100_000
@@ -87,65 +81,6 @@ class ModuleAdmin(InstructorScopedAdmin):
         return obj.question_count
 
 
-class RubricBandFormSet(BaseInlineFormSet):
-    """Bands must be ordered best first, not overlap, cover 0..points and have distinct labels."""
-
-    def clean(self) -> None:
-        super().clean()
-        if any(self.errors):
-            return
-        question = self.instance
-        live = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-        errors: list[str] = []
-        # Deleting a band that grades point at is already refused by the admin's protected-objects check.
-        if question.points is not None:
-            specs = [BandSpec(f.cleaned_data["label"], f.cleaned_data["min_points"], f.cleaned_data["max_points"])
-                     for f in live]
-            errors += rubric_errors(specs, question.points)
-        ordered = sorted(live, key=lambda f: f.cleaned_data["position"])
-        positions = [f.cleaned_data["position"] for f in ordered]
-        if len(set(positions)) != len(positions):
-            errors.append("Two bands share a position; give each band its own.")
-        for better, worse in zip(ordered, ordered[1:], strict=False):
-            if better.cleaned_data["min_points"] < worse.cleaned_data["min_points"]:
-                errors.append(f"Order the bands best first: {worse.cleaned_data['label']} scores higher than "
-                              f"{better.cleaned_data['label']} but comes after it.")
-        if errors:
-            raise ValidationError(errors)
-        self._check_graded(question)
-
-    def _check_graded(self, question: Question) -> None:
-        if not question.pk:
-            return
-        before = Question.objects.filter(pk=question.pk).values_list("points", flat=True).first()
-        changes = []
-        if before != question.points:
-            changes.append(f"points {before} → {question.points}")
-        # Criteria text alone does not change how any grade was scored, so only ranges and labels count.
-        scoring = {"label", "min_points", "max_points"}
-        if self.deleted_forms or any(
-                (form.instance.pk is None and form.has_changed()) or scoring & set(form.changed_data)
-                for form in self.forms):
-            changes.append("bands edited")
-        if not changes or not question_has_grades(question):
-            return
-        if not self.data.get(CONFIRM_FIELD):
-            raise ValidationError(
-                "This question already has grades. Tick “Apply the rubric change and flag existing grades for "
-                "review” to save this change; the graded answers will be flagged for review, not rescaled.")
-        # Read by QuestionAdmin.save_model, which flags the grades before anything is saved.
-        question._rubric_change = "; ".join(changes)
-
-    def save(self, commit=True):
-        if commit:
-            # Labels and positions are unique per question: move edited rows aside so a swap cannot clash.
-            moving = [form.instance.pk for form in self.initial_forms
-                      if form.instance.pk and (form.has_changed() or form in self.deleted_forms)]
-            RubricBand.objects.filter(pk__in=moving).update(
-                label=Concat(Value("~moving~"), Cast("id", CharField())), position=F("position") + 1_000_000)
-        return super().save(commit)
-
-
 class RubricBandInline(admin.TabularInline):
     model = RubricBand
     formset = RubricBandFormSet
@@ -163,16 +98,12 @@ class RubricBandInline(admin.TabularInline):
         return field
 
 
-class QuestionAdminForm(forms.ModelForm):
-    confirm_rubric_change = forms.BooleanField(
-        required=False, label="Apply the rubric change and flag existing grades for review",
-        help_text="Needed only when the question already has grades and its points or bands change.",
-    )
-
+class QuestionAdminForm(QuestionFormBase):
     class Meta:
         model = Question
         fields = ["module", "number", "grade_id", "title", "context", "prompt", "expected_response", "mark_scheme",
-                  "min_words", "max_words", "points", "opens_at", "due_at", "late_policy", "lab"]
+                  "min_words", "max_words", "points", "opens_at", "due_at", "late_policy", "late_penalty_per_day",
+                  "late_penalty_cap", "lab"]
 
 
 @admin.register(Question)
@@ -190,7 +121,8 @@ class QuestionAdmin(InstructorScopedAdmin):
         (None, {"fields": ["module", "number", "grade_id", "title"]}),
         ("Text (Markdown)", {"fields": ["context", "prompt", "expected_response", "mark_scheme", "markdown_preview"]}),
         ("Length and points", {"fields": ["min_words", "max_words", "points", CONFIRM_FIELD]}),
-        ("Schedule", {"fields": ["opens_at", "due_at", "late_policy", "lab"]}),
+        ("Schedule", {"fields": ["opens_at", "due_at", "late_policy", "late_penalty_per_day", "late_penalty_cap",
+                                 "lab"]}),
     ]
 
     class Media:
@@ -211,20 +143,16 @@ class QuestionAdmin(InstructorScopedAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
-    def save_model(self, request, obj: Question, form, change) -> None:
-        reason = getattr(obj, "_rubric_change", "")
-        if reason:
-            # Flagged before saving, so the audit records the band each grade was given in.
-            count = grades_flag_for_review(question=obj, actor=request.user,
-                                           reason=f"Rubric changed in the admin: {reason}.")
-            self.message_user(request, f"{count} grade(s) flagged for review in the grading queue.")
-        super().save_model(request, obj, form, change)
-
     def save_related(self, request, form, formsets, change) -> None:
-        super().save_related(request, form, formsets, change)
-        if getattr(form.instance, "_rubric_change", ""):
-            # The grades were flagged in save_model; each now also sits on the band that covers its score.
-            grade_bands_realign(question=form.instance)
+        rubric_change = next((f.rubric_change for f in formsets if isinstance(f, RubricBandFormSet)), "")
+        if not rubric_change:
+            super().save_related(request, form, formsets, change)
+            return
+        count = question_rubric_change(
+            question=form.instance, actor=request.user, reason=f"Rubric changed in the admin: {rubric_change}.",
+            write=lambda: super(QuestionAdmin, self).save_related(request, form, formsets, change),
+        )
+        self.message_user(request, f"{count} grade(s) flagged for review in the grading queue.")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
