@@ -25,6 +25,7 @@ from grading.models import (
     Grade,
     GradeEvent,
     GradeRelease,
+    GradingAssignment,
     GradingLease,
     NameReveal,
     RegradeRequest,
@@ -204,6 +205,7 @@ QUEUE_FILTERS = {
     "all": "All submitted",
     "ungraded": "Ungraded",
     "graded": "Graded",
+    "assigned": "Assigned to me",
     "mine": "Graded by me",
     "flagged": "Flagged",
     "late": "Late",
@@ -226,6 +228,8 @@ def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Re
         responses = responses.filter(grade__isnull=True)
     elif which == "graded":
         responses = responses.filter(grade__isnull=False)
+    elif which == "assigned":
+        responses = responses.filter(assignment__grader=user)
     elif which == "mine":
         responses = responses.filter(grade__graded_by=user)
     elif which == "flagged":
@@ -239,17 +243,40 @@ def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Re
     return responses
 
 
+def queue_filter_for(question: Question, user, requested: str | None) -> str:
+    """The queue filter to show: the one asked for if known; with none asked for, "assigned" when the
+    user has answers of this question assigned to them (one query), else "all"."""
+    if requested in QUEUE_FILTERS:
+        return requested
+    if requested is None and GradingAssignment.objects.filter(
+        grader=user, response__question=question, response__status=ResponseStatus.SUBMITTED,
+    ).exists():
+        return "assigned"
+    return "all"
+
+
 def next_ungraded(question: Question, user, *, after: str = "", now: datetime | None = None) -> Response | None:
-    """The next ungraded response after pseudonym `after` (wrapping round), skipping ones others hold; one query."""
+    """The next ungraded response, skipping ones others hold; one query.
+
+    The user's own assigned answers come first, then unassigned ones, then those assigned to others (so
+    nothing is stranded when a TA is away); within each, the first after pseudonym `after`, wrapping round.
+    """
     now = now or timezone.now()
     return (
         gradable_responses()
         .filter(question=question, grade__isnull=True)
         .exclude(pseudonym=after)
         .exclude(Q(lease__expires_at__gt=now) & ~Q(lease__holder=user))
-        # Those after `after` first, then wrap round to the start of the queue.
-        .annotate(wrapped=Case(When(pseudonym__gt=after, then=Value(0)), default=Value(1)))
-        .order_by("wrapped", "pseudonym")
+        .annotate(
+            tier=Case(
+                When(assignment__grader=user, then=Value(0)),
+                When(assignment__isnull=True, then=Value(1)),
+                default=Value(2),
+            ),
+            # Those after `after` first, then wrap round to the start of the queue.
+            wrapped=Case(When(pseudonym__gt=after, then=Value(0)), default=Value(1)),
+        )
+        .order_by("tier", "wrapped", "pseudonym")
         .only("pk", "pseudonym")
         .first()
     )

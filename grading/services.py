@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -212,8 +213,40 @@ def grades_release(*, questions: Iterable[Question], actor, released: bool) -> i
             release.released_at = now
         release.changed_by = actor
         release.changed_at = now
+        if released:  # released now, so a schedule for later has nothing left to do
+            release.scheduled_for = release.scheduled_by = None
         release.save()
         ReleaseEvent.objects.create(question=question, actor=actor, released=released, created_at=now)
+        changed += 1
+    return changed
+
+
+@transaction.atomic
+def grades_release_schedule(*, questions: Iterable[Question], actor, when: datetime | None, now=None) -> int:
+    """Schedule the release of `questions`' grades for `when` (None cancels); returns how many changed.
+
+    Questions already released are left alone; grading.tasks.scheduled_releases_run releases the rest
+    through grades_release once the time has come.
+    """
+    now = now or timezone.now()
+    if when is not None and when <= now:
+        raise GradingError("Choose a time in the future to schedule the release.")
+    questions = list(questions)
+    existing = {r.question_id: r for r in GradeRelease.objects.select_for_update().filter(question__in=questions)}
+    changed = 0
+    for question in questions:
+        release = existing.get(question.pk)
+        if release is not None and release.released:
+            continue
+        if release is None:
+            if when is None:
+                continue
+            release = GradeRelease(question=question, changed_by=actor, changed_at=now)
+        if release.scheduled_for == when:
+            continue
+        release.scheduled_for = when
+        release.scheduled_by = actor if when is not None else None
+        release.save()
         changed += 1
     return changed
 
