@@ -1,0 +1,289 @@
+"""Load: three scenarios run by Locust against gunicorn and PostgreSQL, each proven to lose nothing.
+
+Run `python bench/load.py`. It starts everything itself: a private PostgreSQL cluster in a
+temporary directory (PostgreSQL's server binaries must be installed; PG_BIN names their
+directory if they are not in the usual place), a course from `load_scale_fixture` plus two
+open questions, and gunicorn with production settings (DEBUG off, 4 sync workers). Then
+it runs Locust headless, in a child process, for
+
+  steady         50 students autosaving every 2 s while 5 TAs grade (open page, save and next)
+  deadline rush  300 students each submitting at their own moment within 2 minutes
+  grading day    10 TAs grading with save and next, each also re-posting a stale save now and then
+
+and prints p50, p95 and p99 per endpoint and the errors of each. After each scenario it
+reads the database and checks that every autosave and submission the server acknowledged
+is the text there, that every grade it acknowledged is there, and that no refused or
+conflicting save was applied (no version applied twice). Targets: no 5xx, and in the
+steady scenario p95 under 150 ms for autosave and the grading page.
+
+Every user has a session of their own, made once in the database as a login would, so the
+figures are about writing and grading, not password hashing (django-axes and the login
+form are not exercised here). `--time-scale 0.25` runs every scenario in a quarter of the
+time. Locust's CSV files and gunicorn's log are left in bench/out/load/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from reflect_site.tests.servers import (  # noqa: E402
+    app_server,
+    new_secret_key,
+    prepare_database,
+    private_postgres,
+    production_env,
+    run_python,
+)
+
+OUT = ROOT / "bench" / "out" / "load"
+WORKERS = 4
+STUDENTS = 400  # 50 steady writers and 300 rush submitters, each their own
+TAS = 15  # 5 for the steady scenario, 10 for grading day
+GRADING_QUESTIONS = 8
+P95_TARGET_MS = 150
+TARGET_ENDPOINTS = ("autosave", "grading page")
+
+SETUP = """
+import json
+from datetime import timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from courses.models import Course, Module, Question
+from courses.tests.factories import make_question
+
+call_command("load_scale_fixture", course="load", students=STUDENTS, questions=GRADING_QUESTIONS, tas=TAS,
+             graded=0.0, stdout=open("/dev/null", "w"))
+course = Course.objects.get(slug="load")
+grading = list(Question.objects.filter(module__course=course).order_by("pk").values_list("pk", flat=True))
+live = Module.objects.create(course=course, number=99, slug="live", title="Due this week")
+now = timezone.now()
+steady = make_question(live, 1, title="Written under steady load", opens_at=now - timedelta(days=1),
+                       due_at=now + timedelta(days=7))
+rush = make_question(live, 2, title="Due in two minutes", opens_at=now - timedelta(days=1),
+                     due_at=now + timedelta(days=7))
+
+# One session per user, made as django.contrib.auth.login makes it.
+store = import_module(settings.SESSION_ENGINE).SessionStore
+backend = "django.contrib.auth.backends.ModelBackend"
+sessions = {}
+for user in get_user_model().objects.filter(username__startswith="load-"):
+    session = store()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = backend
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    sessions[user.username] = session.session_key
+
+students = [f"load-s{i:05d}" for i in range(1, STUDENTS + 1)]
+tas = [f"load-ta{j}" for j in range(1, TAS + 1)]
+print(json.dumps({
+    "session_cookie": settings.SESSION_COOKIE_NAME, "sessions": sessions,
+    "steady_question": steady.pk, "rush_question": rush.pk, "grading_questions": grading,
+    "pools": {"steady_students": students[:50], "rush_students": students[50:350],
+              "steady_tas": tas[:5], "grading_day_tas": tas[5:15]},
+}))
+"""
+
+
+@dataclass
+class Scenario:
+    name: str
+    users: dict[str, int]  # Locust user class → how many
+    run_s: float
+    spawn_rate: int
+    check_targets: bool = False
+    # Leave the ramp-up (every user's first page, each worker's first requests) out of the figures.
+    reset_stats: bool = True
+
+
+def scenarios(scale: float) -> list[Scenario]:
+    rush_window = 120 * scale
+    return [
+        Scenario("steady", {"SteadyStudent": 50, "SteadyTA": 5}, 90 * scale, 10, check_targets=True),
+        Scenario("deadline rush", {"RushStudent": 300}, rush_window + 15, 100, reset_stats=False),
+        Scenario("grading day", {"GradingDayTA": 10}, 90 * scale, 5),
+    ]
+
+
+def run_locust(scenario: Scenario, host: str, data_path: Path, scale: float) -> dict:
+    """Run one scenario headless in a child; Locust's stats rows by endpoint name, and what the users recorded."""
+    slug = scenario.name.replace(" ", "_")
+    prefix, out = OUT / slug, OUT / f"{slug}.json"
+    env = {**os.environ, "REFLECT_LOAD_DATA": str(data_path), "REFLECT_LOAD_OUT": str(out),
+           "REFLECT_RUSH_WINDOW_S": str(120 * scale)}
+    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+               "--host", host, "-u", str(sum(scenario.users.values())), "-r", str(scenario.spawn_rate),
+               "-t", f"{round(scenario.run_s)}s", "--stop-timeout", "20", "--csv", str(prefix), "--only-summary",
+               "--loglevel", "WARNING", "--exit-code-on-error", "0",
+               *(["--reset-stats"] if scenario.reset_stats else []), *scenario.users]
+    with open(OUT / f"{slug}.locust.log", "w") as log:
+        done = subprocess.run(command, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              timeout=scenario.run_s + 120, start_new_session=True)
+    if done.returncode:
+        raise SystemExit(f"Locust failed ({done.returncode}); see {OUT / f'{slug}.locust.log'}")
+    with open(f"{prefix}_stats.csv", newline="") as stats:
+        rows = {row["Name"]: row for row in csv.DictReader(stats)}
+    return {"stats": rows, **json.loads(out.read_text())}
+
+
+def verify(database_url: str, recorded: dict) -> dict[str, list[str]]:
+    """What the database says about every acknowledged and refused save; problems by kind (empty is good)."""
+    import psycopg
+
+    problems: dict[str, list[str]] = defaultdict(list)
+    with psycopg.connect(database_url) as db:
+        drafts: dict[tuple[str, int], list[dict]] = defaultdict(list)
+        for ack in recorded["drafts"]:
+            drafts[(ack["user"], ack["question"])].append(ack)
+        for (user, question), acks in drafts.items():
+            row = db.execute(
+                "SELECT r.id, r.version, r.text, r.status, r.submitted_text FROM courses_response r "
+                "JOIN auth_user u ON u.id = r.student_id WHERE u.username = %s AND r.question_id = %s",
+                (user, question)).fetchone()
+            if row is None:
+                problems["lost drafts"].append(f"{user} q{question}: no response at all")
+                continue
+            response_id, version, text, status, submitted_text = row
+            last = max(acks, key=lambda a: a["version"])
+            if (version, text) != (last["version"], last["text"]):
+                problems["lost drafts"].append(f"{user} q{question}: v{version} in the database, v{last['version']} "
+                                               "acknowledged last")
+            if last["submitted"] and (status != "submitted" or submitted_text != last["text"]):
+                problems["lost submissions"].append(f"{user} q{question}: acknowledged submission not stored")
+            applied = db.execute("SELECT version, text FROM courses_responserevision WHERE response_id = %s "
+                                 "AND version IS NOT NULL", (response_id,)).fetchall()
+            versions = [v for v, _ in applied]
+            if len(versions) != len(set(versions)) or sorted(versions) != list(range(1, version + 1)):
+                problems["versions applied twice or skipped"].append(f"{user} q{question}: {sorted(versions)}")
+            history = dict(applied)
+            for ack in acks:
+                if history.get(ack["version"]) != ack["text"]:
+                    problems["lost drafts"].append(f"{user} q{question}: acknowledged v{ack['version']} not in history")
+
+        grades: dict[int, list[dict]] = defaultdict(list)
+        for ack in recorded["grades"]:
+            grades[ack["response"]].append(ack)
+        refused_by_response: dict[int, list[dict]] = defaultdict(list)
+        for refusal in recorded["refused_grades"]:
+            refused_by_response[refusal["response"]].append(refusal)
+        for response_id in set(grades) | set(refused_by_response):
+            events = db.execute(
+                "SELECT kind, version, new_score, new_feedback FROM grading_gradeevent WHERE response_id = %s",
+                (response_id,)).fetchall()
+            applied = [(version, score, feedback) for kind, version, score, feedback in events
+                       if kind != "conflict_refused"]
+            refused_feedback = {feedback for kind, _, _, feedback in events if kind == "conflict_refused"}
+            grade = db.execute("SELECT version, score, feedback FROM grading_grade WHERE response_id = %s",
+                               (response_id,)).fetchone()
+            versions = [v for v, _, _ in applied]
+            if len(versions) != len(set(versions)) or (grade and sorted(versions) != list(range(1, grade[0] + 1))):
+                problems["conflicts applied twice"].append(f"response {response_id}: versions {sorted(versions)}")
+            for ack in grades[response_id]:
+                if (ack["base_version"] + 1, ack["score"], ack["feedback"]) not in applied:
+                    problems["lost grades"].append(f"response {response_id}: {ack['feedback']!r} not applied")
+            if grades[response_id]:
+                last = max(grades[response_id], key=lambda a: a["base_version"])
+                if grade is None or tuple(grade) != (last["base_version"] + 1, last["score"], last["feedback"]):
+                    problems["lost grades"].append(f"response {response_id}: the grade is not the last acknowledged")
+            for refusal in refused_by_response[response_id]:
+                if any(feedback == refusal["feedback"] for _, _, feedback in applied):
+                    problems["refused saves applied"].append(f"response {response_id}: {refusal['feedback']!r}")
+                if refusal["feedback"] not in refused_feedback:
+                    problems["refused saves not audited"].append(f"response {response_id}: {refusal['feedback']!r}")
+    return problems
+
+
+def _ms(row: dict, column: str) -> str:
+    value = row.get(column, "")
+    return f"{float(value):8.0f}" if value not in ("", "N/A") else f"{'-':>8}"
+
+
+def report(scenario: Scenario, result: dict, problems: dict[str, list[str]]) -> bool:
+    """Print the scenario's table, errors, checks and targets; whether everything held."""
+    rows = {name: row for name, row in result["stats"].items() if name != "Aggregated"}
+    print(f"\n== {scenario.name}: " + ", ".join(f"{n} {cls}" for cls, n in scenario.users.items())
+          + f", {scenario.run_s:.0f} s")
+    print(f"{'endpoint':34}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'errors':>8}")
+    if scenario.reset_stats:
+        print("(times and request counts after every user has started; errors over the whole run)")
+    failures = result["failures"]
+    for name, row in sorted(rows.items()):
+        print(f"{name:34}{row['Request Count']:>9}{_ms(row, '50%')}{_ms(row, '95%')}{_ms(row, '99%')}"
+              f"{failures.get(name, 0):>8}")
+    server_errors = sum(count for counts in result["statuses"].values() for status, count in counts.items()
+                        if status.isdigit() and int(status) >= 500)
+    no_answer = sum(count for counts in result["statuses"].values() for status, count in counts.items()
+                    if not status.isdigit())
+    errors = sum(failures.values())
+    print(f"errors: {errors} ({server_errors} 5xx, {no_answer} without an answer)")
+    print(f"acknowledged: {len(result['drafts'])} drafts and submissions, {len(result['grades'])} grades; "
+          f"{len(result['refused_grades'])} grade saves refused as conflicts")
+    kinds = ("lost drafts", "lost submissions", "versions applied twice or skipped", "lost grades",
+             "conflicts applied twice", "refused saves applied", "refused saves not audited")
+    held = not errors
+    for kind in kinds:
+        found = problems.get(kind, [])
+        held &= not found
+        print(f"  {kind}: {len(found)}" + (f"  e.g. {found[0]}" if found else ""))
+    if scenario.check_targets:
+        print(f"  target: 0 5xx: {'met' if server_errors == 0 else 'NOT MET'} ({server_errors})")
+        for name in TARGET_ENDPOINTS:
+            p95 = float(rows[name]["95%"]) if name in rows else float("nan")
+            met = p95 < P95_TARGET_MS
+            print(f"  target: {name} p95 < {P95_TARGET_MS} ms: {'met' if met else 'NOT MET'} ({p95:.0f} ms)")
+    return held
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-scale", type=float, default=1.0,
+                        help="Multiply every scenario's duration (the rush's two minutes too); 1 is the stated run.")
+    args = parser.parse_args()
+    if shutil.which("runuser") is None and os.geteuid() == 0:
+        raise SystemExit("Running as root needs runuser to start PostgreSQL as the postgres user.")
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    print(f"{os.cpu_count()} CPUs; gunicorn with {WORKERS} sync workers; PostgreSQL in a private cluster.", flush=True)
+    with private_postgres() as cluster:
+        database_url = cluster.create_database("reflect_load")
+        env = production_env(database_url, new_secret_key(), LOG_LEVEL="WARNING")
+        print("Migrating and loading the fixture…", flush=True)
+        prepare_database(env)
+        data = run_python(env, f"STUDENTS, TAS, GRADING_QUESTIONS = {STUDENTS}, {TAS}, {GRADING_QUESTIONS}\n" + SETUP,
+                          timeout=600)
+        data_path = OUT / "data.json"
+        data_path.write_text(json.dumps(data))
+        print(f"  {STUDENTS} students, {TAS} TAs, {GRADING_QUESTIONS} questions of submitted answers to grade "
+              f"({time.monotonic() - started:.0f} s)", flush=True)
+        all_held = True
+        with app_server(env, workers=WORKERS, log_path=OUT / "gunicorn.log") as server:
+            for scenario in scenarios(args.time_scale):
+                print(f"Running {scenario.name} for {scenario.run_s:.0f} s…", flush=True)
+                result = run_locust(scenario, server.url, data_path, args.time_scale)
+                all_held &= report(scenario, result, verify(database_url, result))
+    print(f"\n{'Nothing lost, no errors' if all_held else 'PROBLEMS FOUND (above)'}; "
+          f"{time.monotonic() - started:.0f} s in all.")
+    if not all_held:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
