@@ -152,3 +152,19 @@ class QuestionFormBase(forms.ModelForm):
     def _penalty(self, name: str) -> int:
         value = self.cleaned_data.get(name)
         return getattr(self.instance, name) if value is None else value
+
+
+@transaction.atomic
+def question_save(*, form: forms.ModelForm, bands: RubricBandFormSet, actor) -> tuple[Question, int]:
+    """Save a validated question form and its band formset; returns the question and how many grades were flagged.
+
+    A confirmed rubric change (`bands.rubric_change`) goes through `question_rubric_change`.
+    """
+    question = form.save()
+    bands.instance = question
+    if not bands.rubric_change:
+        bands.save()
+        return question, 0
+    flagged = question_rubric_change(question=question, actor=actor, write=bands.save,
+                                     reason=f"Rubric changed on the manage page: {bands.rubric_change}.")
+    return question, flagged

@@ -1,4 +1,8 @@
-"""Reads with the user in the query: a course, module, question or response the user may not see is a 404."""
+"""Reads with the user in the query: a course, module, question or response the user may not see is a 404.
+
+A draft module (`Module.is_published` off) and its questions exist only for the course's staff:
+every read here that a student reaches leaves them out, so for a student they are a 404.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +12,16 @@ from datetime import datetime
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from courses.models import Enrollment, Module, Question, Response, Role
+from courses.models import STAFF_ROLES, Enrollment, EnrollmentStatus, Module, Question, Response, Role
 
 
 def enrollments_for(user) -> QuerySet[Enrollment]:
-    """The user's enrollments with their courses (one query)."""
+    """The user's enrollments with their courses and the modules each may see, drafts for staff (one query)."""
+    visible = Q(course__modules__is_published=True) | Q(role__in=STAFF_ROLES)
     return (
-        Enrollment.objects.filter(user=user)
+        Enrollment.objects.active().filter(user=user)
         .select_related("course")
-        .annotate(module_count=Count("course__modules", distinct=True))
+        .annotate(module_count=Count("course__modules", filter=visible, distinct=True))
         .order_by("course__title")
     )
 
@@ -28,6 +33,8 @@ def due_soon_for_student(user, now: datetime, limit: int = 8) -> list[Question]:
         Question.objects.filter(
             module__course__enrollments__user=user,
             module__course__enrollments__role=Role.STUDENT,
+            module__course__enrollments__status=EnrollmentStatus.ACTIVE,
+            module__is_published=True,
             due_at__gte=now,
         )
         .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
@@ -40,23 +47,28 @@ def due_soon_for_student(user, now: datetime, limit: int = 8) -> list[Question]:
 
 def get_enrollment(user, course_slug: str) -> Enrollment:
     """The user's enrollment in the course, or 404 (one query)."""
-    return get_object_or_404(Enrollment.objects.select_related("course"), user=user, course__slug=course_slug)
+    return get_object_or_404(Enrollment.objects.active().select_related("course"), user=user, course__slug=course_slug)
 
 
 def get_module_for_member(user, course_slug: str, module_slug: str) -> tuple[Module, Enrollment]:
-    """A module of a course the user is enrolled in, or 404 (two queries)."""
+    """A module of a course the user is enrolled in, drafts for staff only, or 404 (two queries)."""
     enrollment = get_enrollment(user, course_slug)
-    module = get_object_or_404(Module, course=enrollment.course, slug=module_slug)
+    modules = Module.objects.all() if enrollment.role in STAFF_ROLES else Module.objects.filter(is_published=True)
+    module = get_object_or_404(modules, course=enrollment.course, slug=module_slug)
     module.course = enrollment.course
     return module, enrollment
 
 
 def get_question_for_member(user, pk: int) -> tuple[Question, Enrollment]:
-    """A question of a course the user is enrolled in, or 404 (two queries)."""
+    """A question of a course the user is enrolled in, of a draft module for staff only, or 404 (two queries)."""
+    # One filter() call, so both conditions are about the same enrollment row.
     question = get_object_or_404(
-        Question.objects.select_related("module__course"),
+        Question.objects.select_related("module__course").filter(
+            Q(module__is_published=True) | Q(module__course__enrollments__role__in=STAFF_ROLES),
+            module__course__enrollments__user=user,
+            module__course__enrollments__status=EnrollmentStatus.ACTIVE,
+        ),
         pk=pk,
-        module__course__enrollments__user=user,
     )
     enrollment = Enrollment.objects.get(user=user, course_id=question.module.course_id)
     return question, enrollment
@@ -68,8 +80,10 @@ def get_response_for_student(user, pk: int) -> Response:
         Response.objects.select_related("question__module__course"),
         pk=pk,
         student=user,
+        question__module__is_published=True,
         question__module__course__enrollments__user=user,
         question__module__course__enrollments__role=Role.STUDENT,
+        question__module__course__enrollments__status=EnrollmentStatus.ACTIVE,
     )
 
 
@@ -133,12 +147,19 @@ def question_rows_for_student(student, questions: list[Question], now: datetime)
     return rows
 
 
-def modules_with_question_counts(course) -> QuerySet[Module]:
-    """The course's modules, each with `question_count` and `next_due` (one query)."""
+def modules_with_question_counts(course, enrollment: Enrollment | None = None) -> QuerySet[Module]:
+    """The course's modules, each with `question_count` and `next_due` (one query).
+
+    Drafts are included only when `enrollment` is a staff one, so a caller that doesn't say who
+    is looking shows students' view.
+    """
     from django.db.models import Min
     from django.utils import timezone
 
-    return course.modules.annotate(
+    modules = course.modules.all()
+    if enrollment is None or enrollment.role not in STAFF_ROLES:
+        modules = modules.filter(is_published=True)
+    return modules.annotate(
         question_count=Count("questions"),
         next_due=Min("questions__due_at", filter=Q(questions__due_at__gte=timezone.now())),
     ).order_by("number")

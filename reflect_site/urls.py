@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("manage/", include("courses.manage_urls")),
     path("authoring/", include("courses.authoring_urls")),
     path("grading/", include("grading.urls")),
     path("activations/", include("activations.urls")),

@@ -1,0 +1,264 @@
+"""The course's manage area: settings, modules and questions, for instructors; TAs may read.
+
+Access comes from `selectors.get_course_for_manager`: students and strangers get a 404, TAs a
+403 on every change. Times are entered and shown in the course's time zone.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from courses import selectors
+from courses.manage_forms import (
+    CourseSettingsForm,
+    ModuleForm,
+    ModuleMoveForm,
+    ModulePublishForm,
+    ModuleScheduleForm,
+    QuestionForm,
+    band_formset,
+    course_time_zone,
+    shown_in_zone,
+)
+from courses.manage_services import ManageError, module_create, module_move, module_schedule, module_set_published
+from courses.models import Enrollment, Module, Question
+from courses.questions import question_has_grades, question_save
+from courses.rubric import POINTS_MAX
+
+READ_ONLY = "Only the course's instructors can change this."
+# A new question starts with the standard TinyTorch bands for 10 points.
+STANDARD_BANDS = [("EXCELLENT", 9, 10), ("GOOD", 7, 8), ("SATISFACTORY", 5, 6), ("NEEDS IMPROVEMENT", 1, 4),
+                  ("NO CREDIT", 0, 0)]
+
+
+def _manager(request: HttpRequest, course_slug: str) -> tuple[Enrollment, bool]:
+    """The staff enrollment and whether it may change things; a POST by a TA is a 403."""
+    enrollment, can_change = selectors.get_course_for_manager(request.user, course_slug)
+    if request.method == "POST" and not can_change:
+        raise PermissionDenied(READ_ONLY)
+    return enrollment, can_change
+
+
+def _get_module(enrollment: Enrollment, module_slug: str) -> Module:
+    module = get_object_or_404(Module, course=enrollment.course, slug=module_slug)
+    module.course = enrollment.course
+    return module
+
+
+def _get_question(enrollment: Enrollment, pk: int) -> Question:
+    question = get_object_or_404(Question.objects.select_related("module"), pk=pk,
+                                 module__course=enrollment.course)
+    question.module.course = enrollment.course
+    return question
+
+
+def _read_only(*forms) -> None:
+    for form in forms:
+        for field in form.fields.values():
+            field.disabled = True
+
+
+def _render(request: HttpRequest, template: str, enrollment: Enrollment, can_change: bool, section: str,
+            status: int = 200, **context) -> HttpResponse:
+    context.update(course=enrollment.course, enrollment=enrollment, can_change=can_change, manage_section=section)
+    with course_time_zone(enrollment.course):
+        return render(request, f"courses/manage/{template}", context, status=status)
+
+
+@login_required
+@require_GET
+def manage_home(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """The manage area opens on the course's settings."""
+    _manager(request, course_slug)
+    return redirect("manage:settings", course_slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def course_settings(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """Title, description, regrade window, time zone and default late policy."""
+    enrollment, can_change = _manager(request, course_slug)
+    course = enrollment.course
+    form = CourseSettingsForm(request.POST or None, instance=course)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Course settings saved.")
+            return redirect("manage:settings", form.instance.slug)
+        course.refresh_from_db()  # the form wrote the typed values onto the instance; the page shows the stored ones
+    if not can_change:
+        _read_only(form)
+    return _render(request, "settings.html", enrollment, can_change, "settings", form=form,
+                   status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def module_list(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """Every module with its number, title, state and question count, drafts included."""
+    enrollment, can_change = _manager(request, course_slug)
+    modules = list(enrollment.course.modules.annotate(question_count=Count("questions")).order_by("number"))
+    return _render(request, "modules.html", enrollment, can_change, "modules", modules=modules)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def module_new(request: HttpRequest, course_slug: str) -> HttpResponse:
+    """Create a module by hand; it starts as a draft."""
+    enrollment, can_change = _manager(request, course_slug)
+    if not can_change:
+        raise PermissionDenied(READ_ONLY)
+    course = enrollment.course
+    last = course.modules.order_by("-number").values_list("number", flat=True).first() or 0
+    form = ModuleForm(request.POST or None, course=course, initial={"number": last + 1})
+    if request.method == "POST" and form.is_valid():
+        module = module_create(course=course, **form.cleaned_data)
+        messages.success(request, f"Module {module.number} “{module.title}” created as a draft. Add its questions, "
+                                  "then publish it.")
+        return redirect("manage:module", course.slug, module.slug)
+    return _render(request, "module_new.html", enrollment, can_change, "modules", form=form,
+                   status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
+    """A module's number, slug, title and summary, its questions, and one form for all their dates."""
+    enrollment, can_change = _manager(request, course_slug)
+    module = _get_module(enrollment, module_slug)
+    form = ModuleForm(request.POST or None, instance=module, course=enrollment.course)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Module saved.")
+            return redirect("manage:module", course_slug, form.instance.slug)
+        module.refresh_from_db()
+    return _module_page(request, enrollment, can_change, module, form=form, schedule=ModuleScheduleForm(),
+                        status=400 if form.errors else 200)
+
+
+def _module_page(request, enrollment, can_change, module, *, form, schedule, status) -> HttpResponse:
+    questions = list(module.questions.order_by("number"))
+    if not can_change:
+        _read_only(form, schedule)
+    return _render(request, "module.html", enrollment, can_change, "modules", status=status, module=module,
+                   questions=questions, form=form, schedule=schedule)
+
+
+@login_required
+@require_POST
+def module_schedule_view(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
+    """Set the opening and deadline of every question of the module, entered in the course's zone."""
+    enrollment, can_change = _manager(request, course_slug)
+    module = _get_module(enrollment, module_slug)
+    with course_time_zone(enrollment.course):
+        schedule = ModuleScheduleForm(request.POST)
+        if schedule.is_valid():
+            opens_at, due_at = schedule.cleaned_data["opens_at"], schedule.cleaned_data["due_at"]
+            try:
+                count = module_schedule(module=module, opens_at=opens_at, due_at=due_at)
+            except ManageError as error:
+                schedule.add_error(None, error.message)
+            else:
+                messages.success(request, f"{count} question{'s' if count != 1 else ''} now open "
+                                          f"{shown_in_zone(opens_at)} and due {shown_in_zone(due_at)}.")
+                return redirect("manage:module", course_slug, module.slug)
+    return _module_page(request, enrollment, can_change, module, form=ModuleForm(instance=module,
+                        course=enrollment.course), schedule=schedule, status=400)
+
+
+@login_required
+@require_POST
+def module_publish(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
+    """Publish a draft module to the course's students, or take it back to draft."""
+    enrollment, _ = _manager(request, course_slug)
+    module = _get_module(enrollment, module_slug)
+    form = ModulePublishForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose Publish or Unpublish.")
+        return redirect("manage:modules", course_slug)
+    published = form.cleaned_data["publish"]
+    module_set_published(module=module, published=published)
+    if published:
+        messages.success(request, f"Module {module.number} “{module.title}” is published: students see it now.")
+    else:
+        messages.success(request, f"Module {module.number} “{module.title}” is a draft again: students no longer "
+                                  "see it or its questions.")
+    return redirect("manage:modules", course_slug)
+
+
+@login_required
+@require_POST
+def module_move_view(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
+    """Move a module one place up or down in the course."""
+    enrollment, _ = _manager(request, course_slug)
+    module = _get_module(enrollment, module_slug)
+    form = ModuleMoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose Up or Down.")
+        return redirect("manage:modules", course_slug)
+    up = form.cleaned_data["direction"] == "up"
+    if module_move(module=module, up=up) is None:
+        messages.error(request, f"“{module.title}” is already {'first' if up else 'last'}.")
+    else:
+        messages.success(request, f"“{module.title}” is now module {module.number}.")
+    return redirect("manage:modules", course_slug)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_new(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
+    """A new question in the module, with its bands and the course's default late policy."""
+    enrollment, can_change = _manager(request, course_slug)
+    if not can_change:
+        raise PermissionDenied(READ_ONLY)
+    module = _get_module(enrollment, module_slug)
+    last = module.questions.order_by("-number").values_list("number", flat=True).first() or 0
+    question = Question(module=module, late_policy=enrollment.course.default_late_policy)
+    initial = {"number": last + 1, "grade_id": f"q{last + 1}", "late_policy": enrollment.course.default_late_policy}
+    bands_initial = [{"position": i, "label": label, "min_points": lo, "max_points": hi}
+                     for i, (label, lo, hi) in enumerate(STANDARD_BANDS)]
+    return _question_page(request, enrollment, can_change, module, question, initial=initial,
+                          bands_initial=bands_initial)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_edit(request: HttpRequest, course_slug: str, pk: int) -> HttpResponse:
+    """Everything about a question, its bands included; a rubric change on a graded question asks first."""
+    enrollment, can_change = _manager(request, course_slug)
+    question = _get_question(enrollment, pk)
+    return _question_page(request, enrollment, can_change, question.module, question)
+
+
+def _question_page(request, enrollment, can_change, module, question, *, initial=None,
+                   bands_initial=None) -> HttpResponse:
+    is_new = question.pk is None
+    Bands = band_formset(extra=len(bands_initial) + 3 if bands_initial else 1)
+    with course_time_zone(enrollment.course):
+        form = QuestionForm(request.POST or None, instance=question, module=module, initial=initial)
+        bands = Bands(request.POST or None, instance=question, prefix="bands", initial=bands_initial)
+        if request.method == "POST":
+            # The bands are judged against the points just typed, so the question form is cleaned first.
+            form_ok = form.is_valid()
+            if form_ok and bands.is_valid():
+                question, flagged = question_save(form=form, bands=bands, actor=request.user)
+                note = f" {flagged} grade(s) flagged for review in the grading queue." if flagged else ""
+                messages.success(request, f"Q{question.number} “{question.title}” {'created' if is_new else 'saved'}."
+                                          f"{note}")
+                return redirect("manage:question", enrollment.course.slug, question.pk)
+            bands.is_valid()
+    has_grades = not is_new and question_has_grades(question)
+    if not can_change:
+        _read_only(form, *bands.forms)
+    return _render(request, "question.html", enrollment, can_change, "modules",
+                   status=400 if request.method == "POST" else 200, module=module, question=question,
+                   form=form, bands=bands, is_new=is_new, has_grades=has_grades, points_max=POINTS_MAX,
+                   cancel_url=reverse("manage:module", args=[enrollment.course.slug, module.slug]))
