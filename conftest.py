@@ -129,6 +129,27 @@ def smtp_server(settings):
     server.stop()
 
 
+@pytest.fixture
+def run_worker(django_capture_on_commit_callbacks):
+    """Run `manage.py worker --batch` until the queue is quiet: what it queues on commit runs too.
+
+    The worker commits and closes connections as in production, so use it in tests marked
+    `django_db(transaction=True)` (or with `live_server`), not inside a test transaction.
+    """
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    def _run(rounds: int = 10) -> None:
+        for _ in range(rounds):
+            with django_capture_on_commit_callbacks(execute=True) as callbacks:
+                call_command("worker", "--batch", stdout=StringIO())
+            if not callbacks:
+                return
+
+    return _run
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

@@ -14,5 +14,6 @@ urlpatterns = [
     path("authoring/", include("courses.authoring_urls")),
     path("grading/", include("grading.urls")),
     path("activations/", include("activations.urls")),
+    path("", include("courses.notice_urls")),
     path("", include("courses.urls")),
 ]

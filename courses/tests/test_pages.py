@@ -207,8 +207,8 @@ class TestQueryCounts:
     def test_dashboard(self, client, world, django_assert_num_queries, size):
         self._grow(world, *size)
         client.force_login(world.student)
-        # session, user, enrollments with courses and module counts, questions due next
-        with django_assert_num_queries(4):
+        # session, user, enrollments with courses and module counts, questions due next, recent notices
+        with django_assert_num_queries(5):
             assert client.get("/").status_code == 200
 
     @pytest.mark.parametrize("size", [(1, 1, 1), (5, 4, 6)])
