@@ -1,0 +1,124 @@
+"""Accounts: invitations to set a first password, and the password reset form.
+
+An invitation is a one-time link made by Django's own token machinery with its own salt
+and a longer lifetime than a reset link. The token hashes the password, so it stops working
+the moment a password is set; until then a new account has an unusable password.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.tokens import PasswordResetTokenGenerator
+from django.contrib.auth.views import PasswordResetConfirmView
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.encoding import force_bytes
+from django.utils.http import base36_to_int, urlsafe_base64_encode
+
+from courses.models import Course, Notice, NoticeKind
+from courses.notices import NoticeDraft, notify, notify_many
+
+
+class InvitationTokenGenerator(PasswordResetTokenGenerator):
+    """Like a reset token, but not interchangeable with one, and valid INVITATION_TIMEOUT_DAYS."""
+
+    key_salt = "courses.accounts.InvitationTokenGenerator"
+
+    @property
+    def timeout_seconds(self) -> int:
+        return settings.INVITATION_TIMEOUT_DAYS * 24 * 3600
+
+    def check_token(self, user, token) -> bool:
+        # Django's check, with this generator's own timeout instead of PASSWORD_RESET_TIMEOUT.
+        if not (user and token):
+            return False
+        try:
+            ts_b36, _ = token.split("-")
+            ts = base36_to_int(ts_b36)
+        except ValueError:
+            return False
+        if not any(constant_time_compare(self._make_token_with_timestamp(user, ts, secret), token)
+                   for secret in [self.secret, *self.secret_fallbacks]):
+            return False
+        return self._num_seconds(self._now()) - ts <= self.timeout_seconds
+
+
+invitation_tokens = InvitationTokenGenerator()
+
+
+class InvitationRefused(Exception):
+    """The person already has a password (they can reset it) or no e-mail address."""
+
+
+def invitation_url(user) -> str:
+    """The absolute one-time link that lets `user` set their first password."""
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    path = reverse("invitation_confirm", args=[uid, invitation_tokens.make_token(user)])
+    return settings.SITE_URL + path
+
+
+def _invitation_body(user, course: Course) -> str:
+    days = settings.INVITATION_TIMEOUT_DAYS
+    return (
+        f"Hello {user.get_full_name() or user.username},\n\n"
+        f"You have been added to {course.title} on reflect. To start, set your password here "
+        f"(the link works once, for {days} days):\n\n{invitation_url(user)}\n\n"
+        f"Your username is {user.username}. After that, log in at {settings.SITE_URL}{reverse('login')}\n\n"
+        "If the link has expired, ask for a new one on the login page under “Forgot your password?”.\n"
+    )
+
+
+def invitation_draft(user, course: Course, key: str = "") -> NoticeDraft:
+    """The invitation notice for `user`; its key is "invite:<user id>" unless given."""
+    return NoticeDraft(recipient_id=user.pk, kind=NoticeKind.INVITATION, key=key or f"invite:{user.pk}",
+                       subject=f"You're invited to {course.title}", body=_invitation_body(user, course),
+                       url=course.get_absolute_url(), course_id=course.pk)
+
+
+def invitations_send(*, users, course: Course) -> int:
+    """Invite new people (an import's) in bulk; the e-mails go through the notices queue in batches."""
+    return notify_many(invitation_draft(user, course) for user in users)
+
+
+def invitation_send(*, user, course: Course, resend: bool = False) -> Notice:
+    """Invite one person who has no password yet to set one and find `course`.
+
+    The first invitation's key is "invite:<user id>", so importing twice never mails twice;
+    a resend asked for by an instructor gets a key of its own minute.
+    """
+    if user.has_usable_password():
+        raise InvitationRefused(f"{user.username} has already set a password; they can reset it if forgotten.")
+    if not user.email:
+        raise InvitationRefused(f"{user.username} has no e-mail address to send an invitation to.")
+    key = f"invite:{user.pk}"
+    if resend:
+        key += f":resent:{timezone.now():%Y%m%d%H%M}"
+    draft = invitation_draft(user, course, key)
+    return notify(recipient=user, kind=NoticeKind.INVITATION, key=draft.key, subject=draft.subject,
+                  body=draft.body, url=draft.url, course=course)
+
+
+class InvitationConfirmView(PasswordResetConfirmView):
+    """Django's reset-confirm view with the invitation's tokens and wording."""
+
+    token_generator = invitation_tokens
+    template_name = "registration/invitation_confirm.html"
+    success_url = reverse_lazy("invitation_complete")
+
+
+class ResetForm(PasswordResetForm):
+    """Django's reset form, which also reaches invited people who never set a password.
+
+    Django leaves out accounts with unusable passwords; here those are invited people whose
+    link expired, and a reset is how they get a new one. The page says the same whether or
+    not the address has an account.
+    """
+
+    def get_users(self, email):
+        User = get_user_model()
+        email_field = User.get_email_field_name()
+        return (user for user in User._default_manager.filter(**{f"{email_field}__iexact": email, "is_active": True})
+                if getattr(user, email_field, "").lower() == email.lower())
