@@ -17,7 +17,16 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from courses.models import STAFF_ROLES, Course, Enrollment, EnrollmentStatus, Question, Response, Role
+from courses.models import (
+    STAFF_ROLES,
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    Question,
+    Response,
+    ResponseStatus,
+    Role,
+)
 from grading.models import GradingAssignment
 from grading.selectors import gradable_responses
 
@@ -90,6 +99,41 @@ def question_loads(question: Question) -> dict[int, dict[str, int]]:
 def unassigned_count(question: Question) -> int:
     """Submitted answers of active students with nobody assigned. One query."""
     return _active_student_answers(question).filter(assignment__isnull=True).count()
+
+
+def course_questions_summary(course: Course, user) -> list[Question]:
+    """The course's questions in order, each with `submitted` (active students' answers), `assigned`,
+    `unassigned`, and `mine` / `mine_graded` (assigned to `user`). One query."""
+    active = Exists(Enrollment.objects.filter(
+        user=OuterRef("responses__student"), course=course, role=Role.STUDENT, status=EnrollmentStatus.ACTIVE,
+    ))
+    answers = Q(responses__status=ResponseStatus.SUBMITTED) & active
+    questions = list(
+        Question.objects.filter(module__course=course)
+        .select_related("module")
+        .annotate(
+            submitted=Count("responses", filter=answers),
+            assigned=Count("responses__assignment", filter=answers),
+            mine=Count("responses__assignment", filter=answers & Q(responses__assignment__grader=user)),
+            mine_graded=Count(
+                "responses__grade", filter=answers & Q(responses__assignment__grader=user),
+            ),
+        )
+        .order_by("module__number", "number")
+    )
+    for question in questions:
+        question.unassigned = question.submitted - question.assigned
+    return questions
+
+
+def question_answers(question: Question) -> QuerySet[Response]:
+    """Active students' submitted answers to `question` in pseudonym order, with grade and assigned grader."""
+    return (
+        _active_student_answers(question)
+        .select_related("grade", "assignment__grader")
+        .order_by("pseudonym")
+        .defer("text", "submitted_text")
+    )
 
 
 @dataclass

@@ -7,11 +7,10 @@ wraps it so every release (immediate or scheduled) queues its students' digests.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from courses.deadlines import deadlines_for_question
@@ -36,16 +35,15 @@ class QuestionPreview:
     latest_extension: datetime | None
 
 
-def release_preview(questions: Iterable[Question], now: datetime | None = None) -> list[QuestionPreview]:
+def release_preview(questions: QuerySet[Question], now: datetime | None = None) -> list[QuestionPreview]:
     """Per question: graded, ungraded and flagged answers, release and schedule state, and the deadline.
 
     One query for the counts, one for the course's active students, then two per question for their
     deadlines (courses.deadlines) — a fixed number whatever the class size.
     """
     now = now or timezone.now()
-    ids = [q.pk for q in questions]
     rows = list(
-        Question.objects.filter(pk__in=ids)
+        Question.objects.filter(pk__in=questions.values("pk"))
         .select_related("release", "module__course")
         .annotate(
             submitted=Count("responses", filter=_SUBMITTED),

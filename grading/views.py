@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Response
-from grading import selectors, services
-from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm, ReleaseForm
+from grading import assignments, selectors, services
+from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm
 from grading.models import GradeEventKind
 
 QUEUE_PAGE_SIZE = 50
@@ -31,7 +31,7 @@ def course(request: HttpRequest, course_slug: str) -> HttpResponse:
     modules, students = selectors.course_overview(course)
     return render(request, "grading/course.html", {
         "course": course, "modules": modules, "students": students,
-        "can_release": selectors.is_instructor(role),
+        "can_release": selectors.is_instructor(role), "team": assignments.course_progress(course),
     })
 
 
@@ -40,9 +40,7 @@ def course(request: HttpRequest, course_slug: str) -> HttpResponse:
 def queue(request: HttpRequest, pk: int) -> HttpResponse:
     """One question's submitted responses in pseudonym order, filtered, paginated, with who holds each."""
     question, _role = selectors.question_for_staff(request.user, pk)
-    which = request.GET.get("filter", "all")
-    if which not in selectors.QUEUE_FILTERS:
-        which = "all"
+    which = selectors.queue_filter_for(question, request.user, request.GET.get("filter"))
     page = Paginator(selectors.queue_responses(question, request.user, which), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -170,34 +168,28 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("grading:queue", pk=question.pk)
 
 
-def _release(request: HttpRequest, role: str, questions, what: str, course_slug: str) -> HttpResponse:
+def _release(request: HttpRequest, role: str, confirm_url: str) -> HttpResponse:
+    # Releasing and withdrawing go through the confirmation page (grading/release_views.py): nothing changes here.
     if not selectors.is_instructor(role):
         raise PermissionDenied("Only instructors release grades.")
-    form = ReleaseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Choose release or withdraw.")
-    else:
-        released = form.cleaned_data["released"]
-        changed = services.grades_release(questions=questions, actor=request.user, released=released)
-        verb = "Released" if released else "Withdrew"
-        messages.success(request, f"{verb} grades of {what} ({changed} question{'s' if changed != 1 else ''} changed).")
-    return redirect("grading:course", course_slug=course_slug)
+    action = "withdraw" if request.POST.get("released") == "0" else "release"
+    return redirect(f"{confirm_url}?action={action}")
 
 
 @login_required
 @require_POST
 def release_module(request: HttpRequest, course_slug: str, module_slug: str) -> HttpResponse:
-    """Release or withdraw every question's grades in a module (instructors only)."""
+    """Send a release or withdrawal of a module to its confirmation page (instructors only)."""
     module, role = selectors.module_for_staff(request.user, course_slug, module_slug)
-    return _release(request, role, module.questions.all(), str(module), course_slug)
+    return _release(request, role, reverse("grading:release_module_confirm", args=[course_slug, module_slug]))
 
 
 @login_required
 @require_POST
 def release_question(request: HttpRequest, pk: int) -> HttpResponse:
-    """Release or withdraw one question's grades (instructors only)."""
+    """Send a release or withdrawal of one question to its confirmation page (instructors only)."""
     question, role = selectors.question_for_staff(request.user, pk)
-    return _release(request, role, [question], str(question), question.module.course.slug)
+    return _release(request, role, reverse("grading:release_question_confirm", args=[question.pk]))
 
 
 @login_required

@@ -26,6 +26,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("manage/", include("courses.manage_urls")),
     path("authoring/", include("courses.authoring_urls")),
+    path("manage/<slug:course_slug>/grading-team/", include("grading.team_urls")),
     path("grading/", include("grading.urls")),
     path("activations/", include("activations.urls")),
     path("", include("courses.notice_urls")),

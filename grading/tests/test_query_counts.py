@@ -43,8 +43,8 @@ def test_the_course_overview_query_count_does_not_grow(client, world, students, 
     _populate(world, students)
     client.force_login(world.instructor)
     # session, user, course via staff enrollment, modules, questions with progress counts and release,
-    # enrolled-student count
-    with django_assert_num_queries(6):
+    # enrolled-student count, each grader's assigned and graded counts (grading team)
+    with django_assert_num_queries(7):
         page = client.get(f"/grading/{world.course.slug}/")
     assert page.status_code == 200
     assert f"{students + 2} enrolled students" in page.content.decode()
@@ -54,9 +54,10 @@ def test_the_course_overview_query_count_does_not_grow(client, world, students, 
 def test_the_queue_query_count_does_not_grow(client, world, students, django_assert_num_queries):
     _populate(world, students)
     client.force_login(world.ta)
-    # session, user, question via staff enrollment, paginator count,
-    # one page of responses with grade, band, grader, lease holder and regrade request, the next ungraded one
-    with django_assert_num_queries(6):
+    # session, user, question via staff enrollment, whether the TA has answers assigned (no filter asked for),
+    # paginator count, one page of responses with grade, band, grader, lease holder and regrade request,
+    # the next ungraded one
+    with django_assert_num_queries(7):
         page = client.get(f"/grading/questions/{world.question.pk}/")
     assert page.status_code == 200
     assert "being graded by instructor" in page.content.decode()

@@ -146,7 +146,8 @@ def test_a_regrade_answered_while_grades_are_withdrawn_shows_the_student_no_scor
     _ask(client, world)
     regrade = RegradeRequest.objects.get()
     client.force_login(world.instructor)
-    client.post(f"/grading/{world.course.slug}/modules/{world.module.slug}/release/", {"released": "0"})
+    client.post(f"/grading/{world.course.slug}/modules/{world.module.slug}/release/confirm/",
+                {"action": "withdraw", "confirm": "1"})
     assert not GradeRelease.objects.get(question=world.question).released
     client.post(f"/grading/regrades/{regrade.pk}/answer/", {
         "reply": "You did; raised to 9.", "band": band(world.question, "EXCELLENT").pk, "score": 9, "version": 1,
@@ -162,7 +163,8 @@ def test_a_regrade_answered_while_grades_are_withdrawn_shows_the_student_no_scor
     assert "9 / 10" not in module_page
 
     client.force_login(world.instructor)
-    client.post(f"/grading/{world.course.slug}/modules/{world.module.slug}/release/", {"released": "1"})
+    client.post(f"/grading/{world.course.slug}/modules/{world.module.slug}/release/confirm/",
+                {"action": "release", "confirm": "1"})
     client.force_login(world.student)
     page = client.get(f"/responses/{world.response.pk}/").content.decode()
     assert "raised to 9" in page and "changed from 7 to 9" in page and "9 / 10" in page

@@ -23,7 +23,8 @@ def test_an_instructor_releases_a_module_and_the_student_sees_score_band_and_fee
     grade(world.response, world.ta, score=7, label="GOOD", feedback="Explain the **exponentials**.")
     second = make_question(world.module, 2)
     client.force_login(world.instructor)
-    reply = client.post(f"/grading/{world.course.slug}/modules/{world.module.slug}/release/", {"released": "1"})
+    reply = client.post(f"/grading/{world.course.slug}/modules/{world.module.slug}/release/confirm/",
+                        {"action": "release", "confirm": "1"})
     assert reply.status_code == 302
     assert set(GradeRelease.objects.filter(released=True).values_list("question", flat=True)) == {
         world.question.pk, second.pk
@@ -48,7 +49,7 @@ def test_withdrawing_hides_the_grade_again_and_is_recorded(client, world):
     grade(world.response, world.ta, score=7, label="GOOD", feedback="Seen then hidden.")
     release(world.question, world.instructor)
     client.force_login(world.instructor)
-    client.post(f"/grading/questions/{world.question.pk}/release/", {"released": "0"})
+    client.post(f"/grading/questions/{world.question.pk}/release/confirm/", {"action": "withdraw", "confirm": "1"})
     assert not GradeRelease.objects.get(question=world.question).released
     assert list(ReleaseEvent.objects.values_list("released", flat=True)) == [True, False]
     assert "Seen then hidden." not in _student_view(world)
@@ -57,8 +58,8 @@ def test_withdrawing_hides_the_grade_again_and_is_recorded(client, world):
 
 def test_releasing_twice_changes_nothing_the_second_time(client, world):
     client.force_login(world.instructor)
-    client.post(f"/grading/questions/{world.question.pk}/release/", {"released": "1"})
-    client.post(f"/grading/questions/{world.question.pk}/release/", {"released": "1"})
+    client.post(f"/grading/questions/{world.question.pk}/release/confirm/", {"action": "release", "confirm": "1"})
+    client.post(f"/grading/questions/{world.question.pk}/release/confirm/", {"action": "release", "confirm": "1"})
     assert ReleaseEvent.objects.count() == 1
 
 
@@ -73,8 +74,9 @@ def test_a_ta_may_not_release(client, world):
 
 def test_a_release_without_a_choice_changes_nothing(client, world):
     client.force_login(world.instructor)
-    reply = client.post(f"/grading/questions/{world.question.pk}/release/", {"released": "maybe"}, follow=True)
-    assert "Choose release or withdraw." in reply.content.decode()
+    reply = client.post(f"/grading/questions/{world.question.pk}/release/confirm/",
+                        {"action": "maybe", "confirm": "1"})
+    assert reply.status_code == 400 and "Choose release, withdraw or schedule." in reply.content.decode()
     assert not GradeRelease.objects.exists()
 
 
