@@ -45,7 +45,6 @@ from reflect_site.tests.servers import (  # noqa: E402
     prepare_database,
     private_postgres,
     production_env,
-    run_python,
 )
 
 OUT = ROOT / "bench" / "out" / "load"
@@ -266,9 +265,8 @@ def main() -> None:
         database_url = cluster.create_database("reflect_load")
         env = production_env(database_url, new_secret_key(), LOG_LEVEL="WARNING")
         print("Migrating and loading the fixture…", flush=True)
-        prepare_database(env)
-        data = run_python(env, f"STUDENTS, TAS, GRADING_QUESTIONS = {STUDENTS}, {TAS}, {GRADING_QUESTIONS}\n" + SETUP,
-                          timeout=600)
+        data = prepare_database(env, f"STUDENTS, TAS, GRADING_QUESTIONS = {STUDENTS}, {TAS}, {GRADING_QUESTIONS}\n"
+                                + SETUP)
         data_path = OUT / "data.json"
         data_path.write_text(json.dumps(data))
         print(f"  {STUDENTS} students, {TAS} TAs, {GRADING_QUESTIONS} questions of submitted answers to grade "

@@ -155,20 +155,22 @@ def new_secret_key() -> str:
     return secrets.token_urlsafe(50)
 
 
-def manage(env: dict[str, str], *argv: str, timeout: float = 300) -> str:
-    """Run `manage.py *argv` in a child with `env`; its stdout, or RuntimeError with its output."""
-    done = subprocess.run([sys.executable, str(ROOT / "manage.py"), *argv], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
-    if done.returncode:
-        raise RuntimeError(f"manage.py {' '.join(argv)} failed:\n{done.stderr[-4000:] or done.stdout[-4000:]}")
-    return done.stdout
+def _collected_static_is_fresh() -> bool:
+    """Whether collectstatic's output (in settings' STATIC_ROOT, ROOT/staticfiles) is newer than every static file."""
+    manifest = ROOT / "staticfiles" / "staticfiles.json"
+    if not manifest.exists():
+        return False
+    newest = max((p.stat().st_mtime for p in (ROOT / "static").rglob("*") if p.is_file()), default=0)
+    return newest < manifest.stat().st_mtime
 
 
-def prepare_database(env: dict[str, str]) -> None:
-    """Migrate, create the cache table and collect the static files that production settings serve."""
-    manage(env, "migrate", "--noinput", "-v", "0")
-    manage(env, "createcachetable")
-    manage(env, "collectstatic", "--noinput", "-v", "0")
+def prepare_database(env: dict[str, str], setup_code: str = "print('null')", timeout: float = 600) -> object:
+    """Migrate, create the cache table, collect static files if they changed (production settings serve the
+    collected ones), then run `setup_code` (see run_python), all in one child; what `setup_code` printed."""
+    collect = "" if _collected_static_is_fresh() else "call_command('collectstatic', '--noinput', verbosity=0)\n"
+    return run_python(env, "from django.core.management import call_command\n"
+                           "call_command('migrate', '--noinput', verbosity=0)\n"
+                           "call_command('createcachetable')\n" + collect + setup_code, timeout=timeout)
 
 
 def run_python(env: dict[str, str], code: str, timeout: float = 300) -> object:

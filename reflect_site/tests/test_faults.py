@@ -23,37 +23,43 @@ from reflect_site.health import DATABASE_UNAVAILABLE
 from reflect_site.tests.servers import (
     AppServer,
     Client,
+    Reply,
     app_server,
     new_secret_key,
     prepare_database,
     private_postgres,
     production_env,
-    run_python,
 )
 
 pytestmark = pytest.mark.postgres_only
 
 STUDENTS = ["ada", "grace", "edsger", "barbara", "donald", "frances"]
 TAS = ["ta_one", "ta_two"]
+PASSWORD = "a-password-for-fault-tests"
 AUTOSAVE_LIMIT = 15  # per minute, for the two-server test's own app servers (above its other users' saves)
+# The other tests save as fast as the server answers, which is not what they are about.
+NO_AUTOSAVE_LIMIT = {"RATE_LIMIT_AUTOSAVE": "100000/m"}
 
 SEED = """
 import json
+from django.contrib.auth.hashers import make_password
 from courses.models import Role
-from courses.tests.factories import enroll, make_course, make_module, make_question, make_response, make_user
+from courses.tests.factories import User, enroll, make_course, make_module, make_question, make_response
 course = make_course("faults", title="Faults")
 module = make_module(course, 1, slug="drafts")
 open_question = make_question(module, 1, title="Written while things break")
 graded_question = make_question(module, 2, title="Graded across two servers")
+password = make_password(PASSWORD)  # hashed once: hashing is made slow on purpose
 users = {}
 for name in STUDENTS:
-    users[name] = make_user(name, password=f"{name}-password")
+    users[name] = User.objects.create(username=name, password=password)
     enroll(users[name], course)
 for name in TAS:
-    enroll(make_user(name, password=f"{name}-password"), course, Role.TA)
+    enroll(User.objects.create(username=name, password=password), course, Role.TA)
 to_grade = make_response(users["ada"], graded_question)
+to_grade_in_outage = make_response(users["grace"], graded_question)
 print(json.dumps({
-    "open_question": open_question.pk, "to_grade": to_grade.pk,
+    "open_question": open_question.pk, "to_grade": to_grade.pk, "to_grade_in_outage": to_grade_in_outage.pk,
     "good_band": graded_question.bands.get(label="GOOD").pk,
     "satisfactory_band": graded_question.bands.get(label="SATISFACTORY").pk,
 }))
@@ -82,14 +88,13 @@ def site():
         url = cluster.create_database("reflect")
         secret_key = new_secret_key()
         env = production_env(url, secret_key)
-        prepare_database(env)
-        ids = run_python(env, f"STUDENTS = {STUDENTS!r}\nTAS = {TAS!r}\n" + SEED)
+        ids = prepare_database(env, f"STUDENTS, TAS, PASSWORD = {STUDENTS!r}, {TAS!r}, {PASSWORD!r}\n" + SEED)
         yield Site(cluster, url, secret_key, ids)
 
 
 def _logged_in(server: AppServer, username: str) -> Client:
     client = Client(server.url)
-    client.login(username, f"{username}-password")
+    client.login(username, PASSWORD)
     return client
 
 
@@ -118,67 +123,115 @@ def _wait_for(condition, timeout_s: float, interval_s: float = 0.05) -> bool:
 
 
 @dataclass
-class Typist:
-    """One student autosaving as fast as the server answers, from the version of their last acknowledged save."""
+class Writer:
+    """One user saving as fast as the server answers, each save based on the version of their last acknowledged one."""
 
     client: Client
-    question_id: int
     name: str
-    acked: list[tuple[int, str]] = field(default_factory=list)
+    acked: list[tuple] = field(default_factory=list)  # (version, what was saved)
     statuses: Counter = field(default_factory=Counter)
     unexpected: list[str] = field(default_factory=list)
     unavailable_since_outage: int = 0
     acked_after_restart: int = 0
+    acknowledged = 200
+
+    def send(self, n: int, version: int) -> tuple[Reply, object]:
+        raise NotImplementedError
+
+    def new_version(self, reply: Reply, version: int) -> int:
+        raise NotImplementedError
+
+    def is_clean_503(self, reply: Reply) -> bool:
+        raise NotImplementedError
 
     def run(self, stop: threading.Event, restarted: threading.Event, deadline: float, max_requests: int) -> None:
         version = 0
         for n in range(max_requests):
             if time.monotonic() > deadline:
                 break
-            text = f"{self.name} draft {n}: " + "softmax normalises exponentials " * 10
             try:
-                reply = self.client.post_json(f"/questions/{self.question_id}/save",
-                                              {"text": text, "version": version}, timeout=10)
+                reply, saved = self.send(n, version)
             except OSError as error:
                 self.unexpected.append(f"no answer: {error!r}")
                 continue
             self.statuses[reply.status] += 1
-            if reply.status == 200:
-                version = reply.json()["version"]
-                self.acked.append((version, text))
+            if reply.status == self.acknowledged:
+                version = self.new_version(reply, version)
+                self.acked.append((version, saved))
                 if restarted.is_set():
                     self.acked_after_restart += 1
                 if stop.is_set():
                     break  # so the last request of the loop is an acknowledged one
             elif reply.status == 503:
                 self.unavailable_since_outage += 1
-                body = reply.json()
-                if body.get("error") != DATABASE_UNAVAILABLE or not reply.headers.get("Retry-After"):
+                if not self.is_clean_503(reply) or not reply.headers.get("Retry-After"):
                     self.unexpected.append(f"503 without the message or Retry-After: {reply.text[:300]}")
             else:
                 self.unexpected.append(f"{reply.status}: {reply.text[:300]}")
             time.sleep(0.03)
 
 
-def test_postgres_restarted_under_autosave_load_answers_503_then_recovers_and_loses_no_acknowledged_save(
-        site, tmp_path):
+@dataclass
+class Typist(Writer):
+    """A student autosaving their draft (JSON, as the answer box does)."""
+
+    question_id: int = 0
+
+    def send(self, n: int, version: int) -> tuple[Reply, object]:
+        text = f"{self.name} draft {n}: " + "softmax normalises exponentials " * 10
+        return self.client.post_json(f"/questions/{self.question_id}/save", {"text": text, "version": version},
+                                     timeout=10), text
+
+    def new_version(self, reply: Reply, version: int) -> int:
+        return reply.json()["version"]
+
+    def is_clean_503(self, reply: Reply) -> bool:
+        return reply.json().get("error") == DATABASE_UNAVAILABLE
+
+
+@dataclass
+class Grader(Writer):
+    """A TA saving a grade again and again (the grading page's form), from the version their last save made."""
+
+    response_id: int = 0
+    band_id: int = 0
+    acknowledged = 302
+
+    def send(self, n: int, version: int) -> tuple[Reply, object]:
+        grade = (7 + n % 2, f"{self.name} grade {n}")
+        return self.client.post_form(f"/grading/responses/{self.response_id}/save/", {
+            "band": self.band_id, "score": grade[0], "feedback": grade[1], "version": version, "then": "stay"},
+            timeout=10), grade
+
+    def new_version(self, reply: Reply, version: int) -> int:
+        return version + 1
+
+    def is_clean_503(self, reply: Reply) -> bool:
+        return DATABASE_UNAVAILABLE in reply.text and "Traceback" not in reply.text
+
+
+def test_postgres_restarted_under_load_answers_503_then_recovers_and_loses_no_acknowledged_save(site, tmp_path):
     cluster = site.cluster
-    with app_server(site.env(), workers=3, log_path=tmp_path / "gunicorn.log") as server:
-        typists = [Typist(_logged_in(server, name), site.ids["open_question"], name) for name in STUDENTS[:3]]
+    with app_server(site.env(**NO_AUTOSAVE_LIMIT), workers=3, log_path=tmp_path / "gunicorn.log") as server:
+        typists = [Typist(_logged_in(server, name), name, question_id=site.ids["open_question"])
+                   for name in STUDENTS[:3]]
+        grader = Grader(_logged_in(server, TAS[0]), TAS[0], response_id=site.ids["to_grade_in_outage"],
+                        band_id=site.ids["good_band"])
+        writers = [*typists, grader]
         anonymous = Client(server.url)
         stop, restarted = threading.Event(), threading.Event()
         deadline = time.monotonic() + 60
-        threads = [threading.Thread(target=t.run, args=(stop, restarted, deadline, 3000), daemon=True)
-                   for t in typists]
+        threads = [threading.Thread(target=w.run, args=(stop, restarted, deadline, 3000), daemon=True)
+                   for w in writers]
         for thread in threads:
             thread.start()
         try:
-            assert _wait_for(lambda: all(len(t.acked) >= 5 for t in typists), 20), "the load never got going"
-            for t in typists:
-                t.unavailable_since_outage = 0
+            assert _wait_for(lambda: all(len(w.acked) >= 5 for w in writers), 20), "the load never got going"
+            for w in writers:
+                w.unavailable_since_outage = 0
             cluster.stop("fast")
-            assert _wait_for(lambda: all(t.unavailable_since_outage >= 3 for t in typists), 15), (
-                [t.statuses for t in typists])
+            assert _wait_for(lambda: all(w.unavailable_since_outage >= 3 for w in writers), 15), (
+                [w.statuses for w in writers])
 
             health = anonymous.get("/healthz")
             assert health.status == 503 and health.json()["status"] == "unavailable"
@@ -190,9 +243,9 @@ def test_postgres_restarted_under_autosave_load_answers_503_then_recovers_and_lo
             cluster.start()
             restarted.set()
             back_at = time.monotonic()
-            recovered = _wait_for(lambda: all(t.acked_after_restart >= 2 for t in typists), 15)
+            recovered = _wait_for(lambda: all(w.acked_after_restart >= 2 for w in writers), 15)
             recovery_s = time.monotonic() - back_at
-            assert recovered, f"service did not recover by itself: {[t.statuses for t in typists]}"
+            assert recovered, f"service did not recover by itself: {[w.statuses for w in writers]}"
             assert recovery_s < 10, f"recovery took {recovery_s:.1f} s"
             assert anonymous.get("/healthz").json() == {"status": "ok"}
         finally:
@@ -200,15 +253,23 @@ def test_postgres_restarted_under_autosave_load_answers_503_then_recovers_and_lo
             for thread in threads:
                 thread.join(timeout=30)
 
+    # Only acknowledged saves and clean 503s: no 500, and no conflict, which would mean a save was
+    # applied without being acknowledged (or an acknowledged version was lost).
+    for w in writers:
+        assert not w.unexpected, (w.name, w.unexpected[:5])
+        assert set(w.statuses) == {w.acknowledged, 503}, (w.name, w.statuses)
     for t in typists:
-        # Only acknowledged saves and clean 503s: no 500, and no 409, which would mean a save was
-        # applied without being acknowledged (or an acknowledged version was lost).
-        assert not t.unexpected, t.unexpected[:5]
-        assert set(t.statuses) == {200, 503}, t.statuses
         assert _draft(site, t.name) == t.acked[-1], f"{t.name}'s last acknowledged save is not the draft"
         saved = _saved_versions(site, t.name)
         lost = [(version, text) for version, text in t.acked if saved.get(version) != text]
         assert not lost, f"{t.name}: acknowledged saves missing from the history: {lost[:3]}"
+    version, (score, feedback) = grader.acked[-1]
+    assert site.query("SELECT version, score, feedback FROM grading_grade WHERE response_id = %s",
+                      grader.response_id) == [(version, score, feedback)]
+    applied = set(site.query("SELECT version, new_score, new_feedback FROM grading_gradeevent "
+                             "WHERE response_id = %s AND kind IN ('graded', 'changed')", grader.response_id))
+    lost = [(v, s, f) for v, (s, f) in grader.acked if (v, s, f) not in applied]
+    assert not lost and len(applied) == version, f"acknowledged grades missing from the audit: {lost[:3]}"
 
 
 def _stalled_autosave(server: AppServer, client: Client, question_id: int) -> socket.socket:
@@ -225,7 +286,7 @@ def _stalled_autosave(server: AppServer, client: Client, question_id: int) -> so
 
 def test_a_worker_killed_mid_request_drops_only_that_request_and_is_replaced(site, tmp_path):
     question = site.ids["open_question"]
-    with app_server(site.env(), workers=2, log_path=tmp_path / "gunicorn.log") as server:
+    with app_server(site.env(**NO_AUTOSAVE_LIMIT), workers=2, log_path=tmp_path / "gunicorn.log") as server:
         student = _logged_in(server, "barbara")
         first = student.post_json(f"/questions/{question}/save", {"text": "before the kill", "version": 0})
         assert first.status == 200
