@@ -181,11 +181,19 @@ class BandForm(forms.ModelForm):
         for name in ("label", "description"):
             self.fields[name].validators.append(validate_savable_text)
 
+    def has_changed(self) -> bool:
+        # A suggested band (a new row that may not be left empty) is saved even when left as suggested.
+        return super().has_changed() or (self.instance.pk is None and not self.empty_permitted)
 
-def band_formset(extra: int = 0) -> type[RubricBandFormSet]:
-    """The admin's band formset (one rule, one confirmation) with `extra` empty rows."""
+
+def band_formset(*, prefilled: int = 0, extra: int = 1) -> type[RubricBandFormSet]:
+    """The admin's band formset (one rule, one confirmation) with `extra` empty rows.
+
+    The first `prefilled` new rows carry suggested bands; they count even when left as suggested
+    (an unchanged extra row would otherwise be skipped), and are taken out with their Delete box.
+    """
     return inlineformset_factory(Question, RubricBand, form=BandForm, formset=RubricBandFormSet, extra=extra,
-                                 can_delete=True)
+                                 min_num=prefilled, can_delete=True)
 
 
 def shown_in_zone(value: datetime | None) -> str:

@@ -241,7 +241,7 @@ def question_edit(request: HttpRequest, course_slug: str, pk: int) -> HttpRespon
 def _question_page(request, enrollment, can_change, module, question, *, initial=None,
                    bands_initial=None) -> HttpResponse:
     is_new = question.pk is None
-    Bands = band_formset(extra=len(bands_initial) + 3 if bands_initial else 1)
+    Bands = band_formset(prefilled=len(bands_initial or []), extra=2 if bands_initial else 1)
     with course_time_zone(enrollment.course):
         form = QuestionForm(request.POST or None, instance=question, module=module, initial=initial)
         bands = Bands(request.POST or None, instance=question, prefix="bands", initial=bands_initial)
