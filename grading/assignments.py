@@ -318,7 +318,7 @@ def assignments_reassign(*, course: Course, actor, from_grader, to_graders: Sequ
     if any(g.pk == from_grader.pk for g in to_graders):
         raise AssignmentError("Choose graders other than the one whose answers move.")
     mine = (
-        GradingAssignment.objects.select_for_update()
+        GradingAssignment.objects.select_for_update(of=("self",))
         .filter(grader=from_grader, response__question__module__course=course)
         .order_by("response__question__module__number", "response__question__number", "response__pseudonym")
     )
