@@ -247,22 +247,23 @@ def _build_parser() -> MarkdownIt:
 _PARSER = _build_parser()
 
 
+_LANGUAGE_CLASS = re.compile(r"language-[\w+#.-]{1,40}")
+
+
 def _keep_only_language_classes(element: str, attribute: str, value: str) -> str | None:
+    """nh3's attribute filter: of classes, only one `language-…` on `code` stays."""
     if attribute != "class":
         return value
     if element != "code":
         return None
-    languages = [name for name in value.split() if re.fullmatch(r"language-[\w+#.-]{1,40}", name)]
-    return " ".join(languages[:1]) or None
+    return next((name for name in value.split() if _LANGUAGE_CLASS.fullmatch(name)), None)
 
 
 def _plain_paragraphs(text: str) -> str:
     """The text escaped, one paragraph per blank-line-separated block, line breaks kept."""
-    paragraphs = (part.strip("\n") for part in re.split(r"\n[ \t]*\n", text))
-    body = "".join(
-        f"<p>{html.escape(part).replace(chr(10), '<br>' + chr(10))}</p>\n" for part in paragraphs if part.strip()
-    )
-    return FALLBACK_NOTE + body
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")
+    paragraphs = [html.escape(part.strip("\n")) for part in re.split(r"\n[ \t]*\n", text) if part.strip()]
+    return FALLBACK_NOTE + "".join("<p>" + part.replace("\n", "<br>\n") + "</p>\n" for part in paragraphs)
 
 
 def render_markdown(text: str, *, budget_seconds: float = RENDER_BUDGET_SECONDS) -> str:
@@ -272,7 +273,7 @@ def render_markdown(text: str, *, budget_seconds: float = RENDER_BUDGET_SECONDS)
     try:
         rendered = _PARSER.render(text, env)
     except _OverBudget:
-        return _plain_paragraphs(text.replace("\r\n", "\n").replace("\r", "\n"))
+        return _plain_paragraphs(text)
     return nh3.clean(
         rendered,
         tags=ALLOWED_TAGS,
