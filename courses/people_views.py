@@ -248,7 +248,7 @@ def _sign(request: HttpRequest, course: Course, text: str, drop_missing: bool, d
 @rate_limited("import_preview")
 def people_import(request: HttpRequest, course_slug: str) -> HttpResponse:
     """Upload a roster CSV, see who would be created, added, updated, left or dropped, then confirm."""
-    course = _course(request, course_slug, change=request.method == "POST")
+    course = _course(request, course_slug, change=True)
     if request.method == "GET":
         return _import_page(request, course, RosterUploadForm())
     if "payload" in request.POST:

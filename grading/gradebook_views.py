@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from courses.models import Course, Response, ResponseStatus, Role
+from courses.models import Course, EnrollmentStatus, Response, ResponseStatus, Role
 from grading import selectors
 from grading.analytics import course_analytics
 from grading.export import FORMATS, GRADE_SCOPES, Layout, export_lines, gradebook_layout, totals
@@ -32,8 +32,11 @@ def _get_course_for_staff(request: HttpRequest, slug: str) -> Course:
     return course
 
 
-def _students(course: Course) -> QuerySet:
-    return get_user_model().objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT)
+def _students(course: Course, *, dropped: bool = False) -> QuerySet:
+    """The course's active students, or with `dropped` only those dropped (their grades are kept)."""
+    status = EnrollmentStatus.DROPPED if dropped else EnrollmentStatus.ACTIVE
+    return get_user_model().objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT,
+                                           enrollments__status=status)
 
 
 @dataclass
@@ -153,7 +156,8 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
     except ValueError:
         per_page = DEFAULT_PAGE_SIZE
     per_page = per_page if per_page in PAGE_SIZES else DEFAULT_PAGE_SIZE
-    students = _students(course)
+    show_dropped = request.GET.get("dropped") == "1"
+    students = _students(course, dropped=show_dropped)
     count = students.count()
     num_pages = max(1, math.ceil(count / per_page))
     try:
@@ -167,7 +171,8 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
     )
 
     def link(**params) -> str:
-        query = {"sort": requested, "per_page": per_page, "page": page, **params}
+        query = {"sort": requested, "per_page": per_page, "page": page, "dropped": "1" if show_dropped else "",
+                 **params}
         return "?" + urlencode({k: v for k, v in query.items() if v not in ("", None)})
 
     def sort_link(sort_key: str) -> dict:
@@ -191,6 +196,8 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
         "sort_label": keys[key] + (" (high to low)" if descending and key != "name" else ""),
         "sort_error": sort_error,
         "count": count,
+        "show_dropped": show_dropped,
+        "dropped_href": link(dropped="" if show_dropped else "1", page=1),
         "page": page,
         "num_pages": num_pages,
         "per_page": per_page,

@@ -162,18 +162,23 @@ class ModuleProgress:
 
 
 def course_overview(course: Course) -> tuple[list[ModuleProgress], int]:
-    """Modules → questions with grading progress, and the number of enrolled students; three queries."""
+    """Modules → questions with grading progress, and the number of active students; three queries.
+
+    Dropped students' answers are left out of every count (they come back when the student is restored).
+    """
     modules = list(course.modules.all())
+    active = Q(responses__student_id__in=_active_student_ids(course.pk))
     questions = (
         Question.objects.filter(module__course=course)
         .select_related("release")
         .annotate(
-            submitted=Count("responses", filter=_SUBMITTED),
-            graded=Count("responses__grade", filter=_SUBMITTED),
-            late=Count("responses", filter=_SUBMITTED & Q(responses__is_late=True)),
-            flagged=Count("responses", filter=_FLAGGED),
+            submitted=Count("responses", filter=_SUBMITTED & active),
+            graded=Count("responses__grade", filter=_SUBMITTED & active),
+            late=Count("responses", filter=_SUBMITTED & active & Q(responses__is_late=True)),
+            flagged=Count("responses", filter=_FLAGGED & active),
             regrades_open=Count(
-                "responses__regrade_request", filter=Q(responses__regrade_request__status=RegradeStatus.OPEN)
+                "responses__regrade_request",
+                filter=active & Q(responses__regrade_request__status=RegradeStatus.OPEN),
             ),
         )
         .order_by("module__number", "number")
@@ -182,7 +187,7 @@ def course_overview(course: Course) -> tuple[list[ModuleProgress], int]:
     for question in questions:
         question.is_released = question_is_released(question)
         by_module[question.module_id].append(question)
-    students = Enrollment.objects.filter(course=course, role=Role.STUDENT).count()
+    students = Enrollment.objects.active().filter(course=course, role=Role.STUDENT).count()
     return [ModuleProgress(module=m, questions=by_module[m.pk]) for m in modules], students
 
 
@@ -210,7 +215,13 @@ QUEUE_FILTERS = {
     "flagged": "Flagged",
     "late": "Late",
     "regrade": "Regrade requested",
+    "dropped": "Dropped students",
 }
+
+
+def _active_student_ids(course_id: int) -> QuerySet:
+    """A subquery of the course's active members: a dropped student's answers leave the queue and counts."""
+    return Enrollment.objects.active().filter(course_id=course_id).values("user_id")
 
 
 def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Response]:
@@ -224,6 +235,10 @@ def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Re
         .select_related("grade__band", "grade__graded_by", "lease__holder", "regrade_request")
         .order_by("pseudonym")
     )
+    active = _active_student_ids(question.module.course_id)
+    if which == "dropped":
+        return responses.exclude(student_id__in=active)
+    responses = responses.filter(student_id__in=active)
     if which == "ungraded":
         responses = responses.filter(grade__isnull=True)
     elif which == "graded":
@@ -264,7 +279,7 @@ def next_ungraded(question: Question, user, *, after: str = "", now: datetime | 
     now = now or timezone.now()
     return (
         gradable_responses()
-        .filter(question=question, grade__isnull=True)
+        .filter(question=question, grade__isnull=True, student_id__in=_active_student_ids(question.module.course_id))
         .exclude(pseudonym=after)
         .exclude(Q(lease__expires_at__gt=now) & ~Q(lease__holder=user))
         .annotate(
