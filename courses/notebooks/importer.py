@@ -296,8 +296,9 @@ def _apply(plan: ImportPlan, actor) -> None:
     for report in plan.files:
         module = modules.get(report.module_slug)
         if module is None:
+            # A new module is a draft: publishing it to students is a separate step, under Manage → Modules.
             module = Module.objects.create(course=plan.course, number=report.module_number, slug=report.module_slug,
-                                           title=report.module_title)
+                                           title=report.module_title, is_published=False)
             modules[module.slug] = module
         if report.deletes:
             Question.objects.filter(pk__in=[q.pk for q in report.deletes]).delete()

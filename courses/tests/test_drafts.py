@@ -100,3 +100,17 @@ def test_drafts_of_one_course_do_not_hide_another_courses_modules_for_a_student_
     enroll(world.student, world.other_course, Role.TA)
     with pytest.raises(Http404):
         selectors.get_question_for_member(world.student, question_of(draft).pk)
+
+
+def test_an_imported_module_starts_as_a_draft_and_the_preview_says_so(client, world):
+    from courses.tests.test_authoring_import import SEED, payload_of, upload
+
+    client.force_login(world.instructor)
+    url = f"/authoring/{world.course.slug}/import/"
+    preview = client.post(url, {"files": [upload(SEED)], "module": "reflection"}).content.decode()
+    assert "New modules start as drafts" in preview and "/manage/ml-systems/modules/" in preview
+    client.post(url, {"payload": payload_of(client.post(url, {"files": [upload(SEED)], "module": "reflection"}))})
+    module = Module.objects.get(course=world.course, slug="reflection")
+    assert not module.is_published and module.questions.count() == 3
+    client.force_login(world.student)
+    assert client.get(f"/courses/{world.course.slug}/reflection/").status_code == 404
