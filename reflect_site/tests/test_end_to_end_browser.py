@@ -61,13 +61,13 @@ def test_a_ta_grades_the_instructor_releases_the_student_asks_and_the_export_add
     expect(ta2.get_by_role("button", name="Apply mine instead")).to_be_visible()
     assert Grade.objects.get(response=first).score == 6
 
-    # The instructor releases the Activations module.
+    # The instructor releases the Activations module through its confirmation page.
     teacher = browser.new_context(accept_downloads=True).new_page()
     login(teacher, demo["instructor"], PASSWORD)
     teacher.goto(f"{live_server.url}/grading/tinytorch/")
-    teacher.locator("form[action$='/modules/activations/release/']").filter(
-        has=teacher.locator("input[name=released][value='1']")
-    ).get_by_role("button").click()
+    teacher.locator("a[href$='/modules/activations/release/confirm/?action=release']").click()
+    expect(teacher.locator("#release-preview")).to_be_visible()
+    teacher.get_by_role("button", name="Release these grades now").click()
     expect(teacher.locator("main")).to_contain_text("released")
 
     # The student sees score, band and feedback, and asks for a regrade.
