@@ -14,6 +14,7 @@ from courses.models import (
     STAFF_ROLES,
     Course,
     Enrollment,
+    EnrollmentStatus,
     Module,
     Question,
     Response,
@@ -167,7 +168,7 @@ def course_overview(course: Course) -> tuple[list[ModuleProgress], int]:
     Dropped students' answers are left out of every count (they come back when the student is restored).
     """
     modules = list(course.modules.all())
-    active = Q(responses__student_id__in=_active_student_ids(course.pk))
+    active = ~Q(responses__student_id__in=_dropped_student_ids(course.pk))
     questions = (
         Question.objects.filter(module__course=course)
         .select_related("release")
@@ -219,9 +220,9 @@ QUEUE_FILTERS = {
 }
 
 
-def _active_student_ids(course_id: int) -> QuerySet:
-    """A subquery of the course's active members: a dropped student's answers leave the queue and counts."""
-    return Enrollment.objects.active().filter(course_id=course_id).values("user_id")
+def _dropped_student_ids(course_id: int) -> QuerySet:
+    """A subquery of the course's dropped members: their answers leave the queue and the counts until restored."""
+    return Enrollment.objects.filter(course_id=course_id, status=EnrollmentStatus.DROPPED).values("user_id")
 
 
 def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Response]:
@@ -235,10 +236,10 @@ def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Re
         .select_related("grade__band", "grade__graded_by", "lease__holder", "regrade_request")
         .order_by("pseudonym")
     )
-    active = _active_student_ids(question.module.course_id)
+    dropped = _dropped_student_ids(question.module.course_id)
     if which == "dropped":
-        return responses.exclude(student_id__in=active)
-    responses = responses.filter(student_id__in=active)
+        return responses.filter(student_id__in=dropped)
+    responses = responses.exclude(student_id__in=dropped)
     if which == "ungraded":
         responses = responses.filter(grade__isnull=True)
     elif which == "graded":
@@ -279,7 +280,8 @@ def next_ungraded(question: Question, user, *, after: str = "", now: datetime | 
     now = now or timezone.now()
     return (
         gradable_responses()
-        .filter(question=question, grade__isnull=True, student_id__in=_active_student_ids(question.module.course_id))
+        .filter(question=question, grade__isnull=True)
+        .exclude(student_id__in=_dropped_student_ids(question.module.course_id))
         .exclude(pseudonym=after)
         .exclude(Q(lease__expires_at__gt=now) & ~Q(lease__holder=user))
         .annotate(
