@@ -196,3 +196,16 @@ def test_the_module_pages_query_counts_do_not_grow(client, world, course, studen
     # session, user, staff enrollment with its course, the module, its questions
     with django_assert_num_queries(5):
         assert client.get(f"/manage/{course.slug}/modules/losses/").status_code == 200
+
+
+@pytest.mark.parametrize("students", [10, 200])
+def test_the_new_module_and_new_question_pages_query_counts_do_not_grow(client, world, course, students,
+                                                                        django_assert_num_queries):
+    _add_students(course, students)
+    client.force_login(world.instructor)
+    # session, user, staff enrollment with its course, the highest module number
+    with django_assert_num_queries(4):
+        assert client.get(f"/manage/{course.slug}/modules/new/").status_code == 200
+    # session, user, staff enrollment with its course, the module, the highest question number
+    with django_assert_num_queries(5):
+        assert client.get(f"/manage/{course.slug}/modules/losses/questions/new/").status_code == 200
