@@ -117,6 +117,7 @@ def _people_page(request: HttpRequest, course: Course, *, join_form: JoinSetting
         "course": course, "page": page, "sections": sections, "status": which, "status_filters": STATUS_FILTERS,
         "join_form": join_form, "join_url": settings.SITE_URL + reverse("join"),
         "upload_form": RosterUploadForm(), "max_mb": max_bytes() / 1_048_576,
+        "can_change": course.can_change, "manage_section": "people",
     }, status=status)
 
 
@@ -234,7 +235,7 @@ def _import_page(request: HttpRequest, course: Course, form: RosterUploadForm, *
                  errors: list[str] | None = None, payload: str = "", status: int = 200) -> HttpResponse:
     return render(request, "courses/manage/people_import.html", {
         "course": course, "form": form, "plan": plan, "errors": errors or [], "payload": payload,
-        "max_mb": max_bytes() / 1_048_576,
+        "max_mb": max_bytes() / 1_048_576, "can_change": course.can_change, "manage_section": "people",
     }, status=status)
 
 
@@ -313,7 +314,8 @@ def _sections_page(request: HttpRequest, course: Course, form: SectionForm | Non
         members=Count("enrollments"),
     ).order_by("name")
     return render(request, "courses/manage/sections.html", {
-        "course": course, "sections": sections, "form": form or SectionForm()}, status=status)
+        "course": course, "sections": sections, "form": form or SectionForm(), "can_change": course.can_change,
+        "manage_section": "sections"}, status=status)
 
 
 def _member_filter(role: str) -> Q:
