@@ -219,7 +219,7 @@ def report(scenario: Scenario, result: dict, problems: dict[str, list[str]]) -> 
     """Print the scenario's table, errors, checks and targets; whether everything held."""
     rows = {name: row for name, row in result["stats"].items() if name != "Aggregated"}
     print(f"\n== {scenario.name}: " + ", ".join(f"{n} {cls}" for cls, n in scenario.users.items())
-          + f", {scenario.run_s:.0f} s")
+          + f", {scenario.run_s:.0f} s (load average now {os.getloadavg()[0]:.1f})")
     print(f"{'endpoint':34}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'errors':>8}")
     if scenario.reset_stats:
         print("(times and request counts after every user has started; errors over the whole run)")
@@ -260,7 +260,9 @@ def main() -> None:
         raise SystemExit("Running as root needs runuser to start PostgreSQL as the postgres user.")
     OUT.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    print(f"{os.cpu_count()} CPUs; gunicorn with {WORKERS} sync workers; PostgreSQL in a private cluster.", flush=True)
+    # The load average says how much else was running: on a shared machine it explains the figures.
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; gunicorn with {WORKERS} sync workers; "
+          "PostgreSQL in a private cluster.", flush=True)
     with private_postgres() as cluster:
         database_url = cluster.create_database("reflect_load")
         env = production_env(database_url, new_secret_key(), LOG_LEVEL="WARNING")

@@ -27,6 +27,8 @@ RETRY_AFTER_SECONDS = 5
 UNREACHABLE = (OperationalError, InterfaceError)
 # Set on a request whose failure, somewhere below the view, was the database's.
 _FAILED_ON = "_reflect_database_unavailable"
+# Set on every request the middleware below will answer for.
+_GUARDED = "_reflect_database_guarded"
 
 log = logging.getLogger("reflect.health")
 
@@ -51,7 +53,21 @@ def database_unavailable_response(request: HttpRequest, error: BaseException) ->
         response = HttpResponse(render_to_string("503.html", {"message": DATABASE_UNAVAILABLE}), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     add_never_cache_headers(response)
+    response._has_been_logged = True  # by the line above; Django would add an ERROR for the 503 itself
     return response
+
+
+class _DatabaseUnavailableHandled(logging.Filter):
+    """Drops django.request's "Internal Server Error" record, with its traceback, for a database outage that
+    the middleware answers with a 503 and logs in one line of its own."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        guarded = getattr(getattr(record, "request", None), _GUARDED, False)
+        return not (guarded and isinstance(error, UNREACHABLE))
+
+
+logging.getLogger("django.request").addFilter(_DatabaseUnavailableHandled())
 
 
 @receiver(got_request_exception)
@@ -70,6 +86,7 @@ class DatabaseUnavailableMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        setattr(request, _GUARDED, True)
         response = self.get_response(request)
         error = getattr(request, _FAILED_ON, None)
         if error is not None and response.status_code == 500:
@@ -94,5 +111,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         log.warning("health check failed: %s", type(error).__name__)
         response = JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response._has_been_logged = True  # as a warning, just above
         return response
     return JsonResponse({"status": "ok"})

@@ -253,6 +253,12 @@ def test_postgres_restarted_under_load_answers_503_then_recovers_and_loses_no_ac
             for thread in threads:
                 thread.join(timeout=30)
 
+    # The outage is logged one line per refused request, without the traceback of a 500.
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "database unavailable: OperationalError" in log
+    assert "Traceback" not in log and "Internal Server Error" not in log, log[-3000:]
+    assert '"level": "ERROR"' not in log, log[-3000:]  # an outage the site rides out is a warning
+
     # Only acknowledged saves and clean 503s: no 500, and no conflict, which would mean a save was
     # applied without being acknowledged (or an acknowledged version was lost).
     for w in writers:
