@@ -21,6 +21,7 @@ import pytest
 
 from reflect_site.health import DATABASE_UNAVAILABLE
 from reflect_site.tests.servers import (
+    CSRF_INPUT,
     AppServer,
     Client,
     Reply,
@@ -239,6 +240,13 @@ def test_postgres_restarted_under_load_answers_503_then_recovers_and_loses_no_ac
             assert page.status == 503, page.text[:500]
             assert DATABASE_UNAVAILABLE in page.text and "Traceback" not in page.text
             assert page.headers["Content-Type"].startswith("text/html") and page.headers["Retry-After"]
+            # The login form needs no database until it checks a password, in the view itself.
+            form = anonymous.get("/accounts/login/")
+            assert form.status == 200
+            login = anonymous.post_form("/accounts/login/", {
+                "username": STUDENTS[-1], "password": PASSWORD,
+                "csrfmiddlewaretoken": CSRF_INPUT.search(form.text).group(1)})
+            assert login.status == 503 and DATABASE_UNAVAILABLE in login.text, login.text[:500]
 
             cluster.start()
             restarted.set()
