@@ -99,6 +99,6 @@ def test_the_student_context_takes_three_queries(world, django_assert_num_querie
     with django_assert_num_queries(3):  # release, grade with band, regrade request
         context = student_grade_context(response=response)
     assert set(context) == {
-        "grading_response", "grading_status", "grading_grade", "grading_regrade",
+        "grading_response", "grading_status", "grading_grade", "grading_regrade", "grading_regrade_reply_held",
         "grading_can_request_regrade", "grading_regrade_deadline",
     }
