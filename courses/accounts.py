@@ -60,27 +60,32 @@ def invitation_url(user) -> str:
     return settings.SITE_URL + path
 
 
-def _invitation_body(user, course: Course) -> str:
-    days = settings.INVITATION_TIMEOUT_DAYS
-    return (
-        f"Hello {user.get_full_name() or user.username},\n\n"
-        f"You have been added to {course.title} on reflect. To start, set your password here "
-        f"(the link works once, for {days} days):\n\n{invitation_url(user)}\n\n"
-        f"Your username is {user.username}. After that, log in at {settings.SITE_URL}{reverse('login')}\n\n"
-        "If the link has expired, ask for a new one on the login page under “Forgot your password?”.\n"
-    )
+class _Invitations:
+    """Invitation notices for one course; the URLs that are the same for everyone are reversed once."""
 
+    def __init__(self, course: Course):
+        self.course = course
+        self.login_url = settings.SITE_URL + reverse("login")
+        self.course_url = course.get_absolute_url()
 
-def invitation_draft(user, course: Course, key: str = "") -> NoticeDraft:
-    """The invitation notice for `user`; its key is "invite:<user id>" unless given."""
-    return NoticeDraft(recipient_id=user.pk, kind=NoticeKind.INVITATION, key=key or f"invite:{user.pk}",
-                       subject=f"You're invited to {course.title}", body=_invitation_body(user, course),
-                       url=course.get_absolute_url(), course_id=course.pk)
+    def draft(self, user, key: str = "") -> NoticeDraft:
+        days = settings.INVITATION_TIMEOUT_DAYS
+        body = (
+            f"Hello {user.get_full_name() or user.username},\n\n"
+            f"You have been added to {self.course.title} on reflect. To start, set your password here "
+            f"(the link works once, for {days} days):\n\n{invitation_url(user)}\n\n"
+            f"Your username is {user.username}. After that, log in at {self.login_url}\n\n"
+            "If the link has expired, ask for a new one on the login page under “Forgot your password?”.\n"
+        )
+        return NoticeDraft(recipient_id=user.pk, kind=NoticeKind.INVITATION, key=key or f"invite:{user.pk}",
+                           subject=f"You're invited to {self.course.title}", body=body, url=self.course_url,
+                           course_id=self.course.pk)
 
 
 def invitations_send(*, users, course: Course) -> int:
     """Invite new people (an import's) in bulk; the e-mails go through the notices queue in batches."""
-    return notify_many(invitation_draft(user, course) for user in users)
+    invitations = _Invitations(course)
+    return notify_many(invitations.draft(user) for user in users)
 
 
 def invitation_send(*, user, course: Course, resend: bool = False) -> Notice:
@@ -96,7 +101,7 @@ def invitation_send(*, user, course: Course, resend: bool = False) -> Notice:
     key = f"invite:{user.pk}"
     if resend:
         key += f":resent:{timezone.now():%Y%m%d%H%M}"
-    draft = invitation_draft(user, course, key)
+    draft = _Invitations(course).draft(user, key)
     return notify(recipient=user, kind=NoticeKind.INVITATION, key=draft.key, subject=draft.subject,
                   body=draft.body, url=draft.url, course=course)
 

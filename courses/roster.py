@@ -18,6 +18,7 @@ import hashlib
 import io
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -385,15 +386,21 @@ def _username_base(email: str) -> str:
     return cleaned or "user"
 
 
-def _unique_usernames(bases: list[str]) -> list[str]:
-    """Each base made unique against the database and each other: ada, ada2, ada3… (one query)."""
+def _unique_usernames(bases: list[str], reserved: set[str]) -> list[str]:
+    """Each base made unique against the database, `reserved` and each other: ada, ada2, ada3… (one or two queries)."""
     User = get_user_model()
-    wanted = {base.lower() for base in bases}
-    taken = set()
+    counts = Counter(base.lower() for base in bases)
+    wanted = set(counts)
+    taken = {name.lower() for name in reserved}
     if wanted:
-        pattern = "^(" + "|".join(re.escape(base) for base in sorted(wanted)) + r")\d*$"
-        taken = {name.lower() for name in User.objects.filter(username__iregex=pattern)
-                 .values_list("username", flat=True)}
+        taken |= {name.lower() for name in User.objects.annotate(lower=Lower("username"))
+                  .filter(lower__in=wanted).values_list("username", flat=True)}
+    clashing = sorted((wanted & taken) | {base for base, count in counts.items() if count > 1})
+    if clashing:
+        # Only the bases already in use need their numbered variants looked up.
+        pattern = "^(" + "|".join(re.escape(base) for base in clashing) + r")\d+$"
+        taken |= {name.lower() for name in User.objects.filter(username__iregex=pattern)
+                  .values_list("username", flat=True)}
     result = []
     for base in bases:
         candidate, n = base, 1
@@ -495,7 +502,9 @@ def roster_plan(*, course: Course, rows: list[RosterRow], drop_missing: bool = F
         raise RosterRefused(errors)
 
     derived = [person for row, person in new_accounts if not row.username]
-    for person, username in zip(derived, _unique_usernames([_username_base(p.email) for p in derived]), strict=True):
+    explicit = {row.username for row, _person in new_accounts if row.username}
+    usernames = _unique_usernames([_username_base(p.email) for p in derived], explicit)
+    for person, username in zip(derived, usernames, strict=True):
         person.username = username
 
     if drop_missing:

@@ -215,6 +215,15 @@ def test_derived_usernames_are_made_unique(course):
         "ada2", "ada22", "ada3"]  # ada2@… wanted "ada2", which the first row had just taken
 
 
+def test_derived_usernames_avoid_numbered_names_and_names_given_in_the_file(course):
+    make_user("ada2", email="x@example.edu")
+    roster_import(course=course, data=_csv(
+        "name,email,username\nA,ada@example.edu,\nB,ada@example.org,\nC,c@example.edu,ada3"))
+    assert dict(User.objects.filter(email__in=["ada@example.edu", "ada@example.org", "c@example.edu"])
+                .values_list("email", "username")) == {
+        "ada@example.edu": "ada", "ada@example.org": "ada4", "c@example.edu": "ada3"}
+
+
 def test_drop_missing_drops_only_active_students_never_staff(course):
     ta = make_user("ta1", email="ta1@example.edu")
     enroll(ta, course, Role.TA)
