@@ -124,10 +124,11 @@ def regrade_for_staff(user, pk: int) -> RegradeRequest:
 
 
 def response_for_student(user, pk: int) -> Response:
-    """The user's own response, with its question and course; 404 for anyone else's."""
+    """The user's own response, with its question and course; 404 for anyone else's, and in a draft module."""
     response = (
         Response.objects.select_related("question__module__course")
-        .filter(pk=pk, student=user, question__module__course__enrollments__user=user)
+        .filter(pk=pk, student=user, question__module__course__enrollments__user=user,
+                question__module__is_published=True)
         .first()
     )
     if response is None:

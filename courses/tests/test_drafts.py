@@ -114,3 +114,12 @@ def test_an_imported_module_starts_as_a_draft_and_the_preview_says_so(client, wo
     assert not module.is_published and module.questions.count() == 3
     client.force_login(world.student)
     assert client.get(f"/courses/{world.course.slug}/reflection/").status_code == 404
+
+
+def test_a_student_cannot_ask_for_a_regrade_in_a_draft_module(client, world, draft):
+    from grading.models import RegradeRequest
+
+    client.force_login(world.student)
+    response = Response.objects.get(question=question_of(draft), student=world.student)
+    assert client.post(f"/grading/responses/{response.pk}/regrade/", {"reason": "Please."}).status_code == 404
+    assert not RegradeRequest.objects.exists()
