@@ -3,9 +3,16 @@
 `rubric_changing` is sent inside the transaction, just before a graded question's points or
 bands are written; `rubric_changed` just after. Both carry `question`, `actor` and `reason`.
 A receiver of `rubric_changing` returns how many grades it flagged.
+
+`course_copied` is sent inside the copy's transaction (courses.copy.course_copy), after the course,
+modules, questions and bands are written; it carries `source`, `copy`, `actor` and `questions` (the
+source question's id → its copy). `course_copy_counting` is sent by the copy's preview with `source`;
+a receiver returns {label: count} of what it will copy.
 """
 
 from django.dispatch import Signal
 
 rubric_changing = Signal()
 rubric_changed = Signal()
+course_copied = Signal()
+course_copy_counting = Signal()

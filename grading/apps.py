@@ -6,10 +6,12 @@ class GradingConfig(AppConfig):
     verbose_name = "Grading"
 
     def ready(self) -> None:
-        from courses.signals import rubric_changed, rubric_changing
+        from courses.signals import course_copied, course_copy_counting, rubric_changed, rubric_changing
         from grading import receivers
 
         rubric_changing.connect(receivers.flag_grades_before_rubric_change,
                                 dispatch_uid="grading.flag_grades_before_rubric_change")
         rubric_changed.connect(receivers.realign_grades_after_rubric_change,
                                dispatch_uid="grading.realign_grades_after_rubric_change")
+        course_copied.connect(receivers.copy_comment_bank, dispatch_uid="grading.copy_comment_bank")
+        course_copy_counting.connect(receivers.count_comment_bank, dispatch_uid="grading.count_comment_bank")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from courses.models import Question
-from grading.models import Grade
+from courses.models import Course, Question
+from grading.models import Comment, Grade
 from grading.services import grades_flag_for_review
 
 
@@ -26,3 +26,24 @@ def realign_grades_after_rubric_change(sender, *, question: Question, **kwargs) 
             moved.append(grade)
     Grade.objects.bulk_update(moved, ["band"])
     return len(moved)
+
+
+def copy_comment_bank(sender, *, source: Course, copy: Course, actor, questions: dict[int, Question],
+                      **kwargs) -> int:
+    """Give each copied question the source question's comment bank (one query each way); returns how many.
+
+    The copy's comments are the actor's: last term's graders are not people of the new course. They
+    keep their first-written times, so the bank keeps its order.
+    """
+    comments = Comment.objects.filter(question__module__course=source).order_by("question_id", "created_at", "id")
+    copied = Comment.objects.bulk_create(
+        Comment(question=questions[comment.question_id], text=comment.text, created_by=actor,
+                created_at=comment.created_at)
+        for comment in comments.only("question_id", "text", "created_at")
+    )
+    return len(copied)
+
+
+def count_comment_bank(sender, *, source: Course, **kwargs) -> dict[str, int]:
+    """What a copy of `source` will take from grading, for the copy's preview."""
+    return {"comment-bank comments": Comment.objects.filter(question__module__course=source).count()}

@@ -22,6 +22,7 @@ urlpatterns = [
         template_name="registration/invitation_complete.html"), name="invitation_complete"),
     path("join/", join_views.join, name="join"),
     path("manage/<slug:course_slug>/", include("courses.people_urls")),
+    path("manage/<slug:course_slug>/", include("courses.copy_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("manage/", include("courses.manage_urls")),
