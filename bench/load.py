@@ -31,6 +31,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -111,15 +112,38 @@ class Scenario:
     check_targets: bool = False
     # Leave the ramp-up (every user's first page, each worker's first requests) out of the figures.
     reset_stats: bool = True
+    # Stop PostgreSQL this many seconds into the run, for `outage_s`, then start it again.
+    restart_at_s: float | None = None
+    outage_s: float = 5
 
 
-def scenarios(scale: float) -> list[Scenario]:
+def scenarios(scale: float, restart: bool) -> list[Scenario]:
     rush_window = 120 * scale
-    return [
+    chosen = [
         Scenario("steady", {"SteadyStudent": 50, "SteadyTA": 5}, 90 * scale, 10, check_targets=True),
         Scenario("deadline rush", {"RushStudent": 300}, rush_window + 15, 100, reset_stats=False),
         Scenario("grading day", {"GradingDayTA": 10}, 90 * scale, 5),
     ]
+    if restart:
+        chosen.append(Scenario("steady, PostgreSQL restarted", {"SteadyStudent": 50, "SteadyTA": 5}, 60 * scale, 10,
+                               reset_stats=False, restart_at_s=20 * scale))
+    return chosen
+
+
+def restart_postgres_during(scenario: Scenario, cluster) -> threading.Thread | None:
+    """Stop the cluster `restart_at_s` into the scenario and start it `outage_s` later, in a thread."""
+    if scenario.restart_at_s is None:
+        return None
+
+    def restart() -> None:
+        time.sleep(scenario.restart_at_s)
+        cluster.stop("fast")
+        time.sleep(scenario.outage_s)
+        cluster.start()
+
+    thread = threading.Thread(target=restart, daemon=True)
+    thread.start()
+    return thread
 
 
 def run_locust(scenario: Scenario, host: str, data_path: Path, scale: float) -> dict:
@@ -149,6 +173,10 @@ def verify(database_url: str, recorded: dict) -> dict[str, list[str]]:
 
     problems: dict[str, list[str]] = defaultdict(list)
     with psycopg.connect(database_url) as db:
+        unanswered_drafts = {(u["user"], u["question"], u["version"], u["text"])
+                             for u in recorded["unanswered"] if u["kind"] == "draft"}
+        unanswered_grades = {(u["response"], u["base_version"] + 1, u["score"], u["feedback"])
+                             for u in recorded["unanswered"] if u["kind"] == "grade"}
         drafts: dict[tuple[str, int], list[dict]] = defaultdict(list)
         for ack in recorded["drafts"]:
             drafts[(ack["user"], ack["question"])].append(ack)
@@ -162,7 +190,9 @@ def verify(database_url: str, recorded: dict) -> dict[str, list[str]]:
                 continue
             response_id, version, text, status, submitted_text = row
             last = max(acks, key=lambda a: a["version"])
-            if (version, text) != (last["version"], last["text"]):
+            if (user, question, version, text) in unanswered_drafts and version == last["version"] + 1:
+                problems["applied without an answer"].append(f"{user} q{question}: v{version}")
+            elif (version, text) != (last["version"], last["text"]):
                 problems["lost drafts"].append(f"{user} q{question}: v{version} in the database, v{last['version']} "
                                                "acknowledged last")
             if last["submitted"] and (status != "submitted" or submitted_text != last["text"]):
@@ -200,7 +230,9 @@ def verify(database_url: str, recorded: dict) -> dict[str, list[str]]:
                     problems["lost grades"].append(f"response {response_id}: {ack['feedback']!r} not applied")
             if grades[response_id]:
                 last = max(grades[response_id], key=lambda a: a["base_version"])
-                if grade is None or tuple(grade) != (last["base_version"] + 1, last["score"], last["feedback"]):
+                if grade is not None and (response_id, *grade) in unanswered_grades and grade[0] > last["base_version"]:
+                    problems["applied without an answer"].append(f"response {response_id}: v{grade[0]}")
+                elif grade is None or tuple(grade) != (last["base_version"] + 1, last["score"], last["feedback"]):
                     problems["lost grades"].append(f"response {response_id}: the grade is not the last acknowledged")
             for refusal in refused_by_response[response_id]:
                 if any(feedback == refusal["feedback"] for _, _, feedback in applied):
@@ -227,17 +259,27 @@ def report(scenario: Scenario, result: dict, problems: dict[str, list[str]]) -> 
     for name, row in sorted(rows.items()):
         print(f"{name:34}{row['Request Count']:>9}{_ms(row, '50%')}{_ms(row, '95%')}{_ms(row, '99%')}"
               f"{failures.get(name, 0):>8}")
+    unavailable = sum(counts.get("503", 0) for counts in result["statuses"].values())
     server_errors = sum(count for counts in result["statuses"].values() for status, count in counts.items()
                         if status.isdigit() and int(status) >= 500)
     no_answer = sum(count for counts in result["statuses"].values() for status, count in counts.items()
                     if not status.isdigit())
     errors = sum(failures.values())
     print(f"errors: {errors} ({server_errors} 5xx, {no_answer} without an answer)")
-    print(f"acknowledged: {len(result['drafts'])} drafts and submissions, {len(result['grades'])} grades; "
-          f"{len(result['refused_grades'])} grade saves refused as conflicts")
+    submissions = sum(1 for ack in result["drafts"] if ack["submitted"])
+    print(f"acknowledged: {len(result['drafts']) - submissions} autosaves, {submissions} submissions, "
+          f"{len(result['grades'])} grades; {len(result['refused_grades'])} grade saves refused as conflicts")
     kinds = ("lost drafts", "lost submissions", "versions applied twice or skipped", "lost grades",
              "conflicts applied twice", "refused saves applied", "refused saves not audited")
     held = not errors
+    # Not a loss: a save in flight when its user was stopped, or answered 5xx, that the database did apply.
+    print(f"  applied but not acknowledged (in flight at the end, or answered 5xx): "
+          f"{len(problems.get('applied without an answer', []))}")
+    if scenario.restart_at_s is not None:
+        # Requests during the outage fail, cleanly: 503s, and nothing acknowledged is lost.
+        print(f"  PostgreSQL stopped at {scenario.restart_at_s:.0f} s for {scenario.outage_s:.0f} s: "
+              f"{unavailable} answers were 503, {server_errors - unavailable} other 5xx")
+        held = server_errors == unavailable and no_answer == 0
     for kind in kinds:
         found = problems.get(kind, [])
         held &= not found
@@ -255,6 +297,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="Multiply every scenario's duration (the rush's two minutes too); 1 is the stated run.")
+    parser.add_argument("--restart-postgres", action="store_true",
+                        help="Add a fourth run: steady load with PostgreSQL stopped for 5 s and started again.")
     args = parser.parse_args()
     if shutil.which("runuser") is None and os.geteuid() == 0:
         raise SystemExit("Running as root needs runuser to start PostgreSQL as the postgres user.")
@@ -275,9 +319,12 @@ def main() -> None:
               f"({time.monotonic() - started:.0f} s)", flush=True)
         all_held = True
         with app_server(env, workers=WORKERS, log_path=OUT / "gunicorn.log") as server:
-            for scenario in scenarios(args.time_scale):
+            for scenario in scenarios(args.time_scale, args.restart_postgres):
                 print(f"Running {scenario.name} for {scenario.run_s:.0f} s…", flush=True)
+                restarter = restart_postgres_during(scenario, cluster)
                 result = run_locust(scenario, server.url, data_path, args.time_scale)
+                if restarter is not None:
+                    restarter.join()
                 all_held &= report(scenario, result, verify(database_url, result))
     print(f"\n{'Nothing lost, no errors' if all_held else 'PROBLEMS FOUND (above)'}; "
           f"{time.monotonic() - started:.0f} s in all.")

@@ -10,6 +10,7 @@ can prove afterwards that nothing acknowledged was lost.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -36,6 +37,10 @@ VOCABULARY = ("relu softmax memory bandwidth exponential overflow float16 kernel
 draft_acks: list[dict] = []
 grade_acks: list[dict] = []
 grade_refusals: list[dict] = []
+# Saves sent but not (yet) answered without a server error: if one of these was applied, the database may
+# be one version past the last acknowledged save, legitimately (a user stopped mid-request, say).
+unanswered: dict[int, dict] = {}
+_tokens = itertools.count()
 statuses: dict[str, Counter] = defaultdict(Counter)
 failures: Counter = Counter()
 _pools: dict[str, list[str]] = {}
@@ -62,6 +67,7 @@ def _on_quitting(environment, **kwargs) -> None:
     if out:
         Path(out).write_text(json.dumps({
             "drafts": draft_acks, "grades": grade_acks, "refused_grades": grade_refusals,
+            "unanswered": list(unanswered.values()),
             "statuses": {name: dict(counts) for name, counts in statuses.items()}, "failures": dict(failures),
         }))
 
@@ -82,6 +88,17 @@ class LoopbackJar(RequestsCookieJar):
     def set_cookie(self, cookie, *args, **kwargs):
         cookie.secure = False
         return super().set_cookie(cookie, *args, **kwargs)
+
+
+def _sending(record: dict) -> int:
+    token = next(_tokens)
+    unanswered[token] = record
+    return token
+
+
+def _answered(token: int, reply) -> None:
+    if reply.status_code < 500:
+        unanswered.pop(token, None)
 
 
 def _words(rng: random.Random, n: int) -> str:
@@ -123,8 +140,11 @@ class Student(SignedIn):
     def autosave(self) -> None:
         self.saves += 1
         text = f"{self.username} save {self.saves}: " + _words(self.rng, 150 + self.saves % 50)
+        token = _sending({"kind": "draft", "user": self.username, "question": self.question,
+                          "version": self.version + 1, "text": text})
         with self.client.post(f"/questions/{self.question}/save", json={"text": text, "version": self.version},
                               headers={"X-CSRFToken": self.csrf}, name="autosave", catch_response=True) as reply:
+            _answered(token, reply)
             if self.expect(reply, 200):
                 self.version = reply.json()["version"]
                 draft_acks.append({"user": self.username, "question": self.question, "version": self.version,
@@ -178,9 +198,12 @@ class RushStudent(Student):
         self.autosave()
         self._sleep_until(self.submit_at)
         text = f"{self.username} final: " + _words(self.rng, 180)
+        token = _sending({"kind": "draft", "user": self.username, "question": self.question,
+                          "version": self.version + 1, "text": text})
         with self.client.post(f"/questions/{self.question}/submit", name="submit", allow_redirects=False,
                               data={"text": text, "version": self.version, "csrfmiddlewaretoken": self.csrf},
                               catch_response=True) as reply:
+            _answered(token, reply)
             location = reply.headers.get("Location", "")
             if reply.status_code == 302 and location.startswith("/responses/"):
                 reply.success()
@@ -229,15 +252,17 @@ class TA(SignedIn):
                     "version": int(GRADE_VERSION.search(page.text).group(1)), "bands": bands,
                 }
 
-    def post_grade(self, page: dict, *, name: str, then: str, expect_conflict: bool = False):
+    def post_grade(self, page: dict, *, name: str, then: str):
         band, top = self.rng.choice(page["bands"])
         self.posted += 1  # numbers every save posted, so each has its own feedback to look for afterwards
         feedback = f"{self.username} #{self.posted}: {self.rng.choice(VOCABULARY)}"
         saved = {"response": page["response"], "base_version": page["version"], "band": int(band),
                  "score": int(top), "feedback": feedback}
+        token = _sending({"kind": "grade", **saved})
         reply = self.client.post(f"{page['path']}save/", name=name, allow_redirects=False, catch_response=True, data={
             "csrfmiddlewaretoken": page["csrf"], "band": band, "score": top, "feedback": feedback,
             "version": page["version"], "then": then})
+        _answered(token, reply)
         return saved, reply
 
     @task
