@@ -9,6 +9,11 @@ The archive (format 1) is a zip of JSON-lines entries, one per model, and a mani
     ...                             revisions, grades, grade events, name reveals, releases, release
                                     events, regrade requests and the comment bank, in that order
 
+A course copied from an earlier term (Course.copied_from) points at a course the archive doesn't
+hold, so its row is written with copied_from empty and the manifest's `copied_from` names the
+source's slug. An import links the course to the course of that slug if the target database has
+one, and otherwise leaves it unlinked: the content was copied, the link is only a note.
+
 Rows keep their ids and timestamps, so history rows (revisions, grade events, name reveals, release
 events) come back exactly as they were. Users are matched by username: one that already exists is
 used as it is and never changed. Grading leases are left out: they are five-minute claims.
@@ -166,11 +171,14 @@ def course_export(*, slug: str, path: str | os.PathLike) -> Summary:
             for part in PARTS:
                 fields = _fields(part.model)
                 rows = part.rows_of(course).values_list(*fields).iterator(chunk_size=BATCH)
+                if part.model is Course:
+                    rows = _unlinked(fields, rows)
                 entries[part.entry] = _write_entry(archive, part.entry, part.model, rows)
             manifest = {
                 "format": FORMAT,
                 "format_version": FORMAT_VERSION,
                 "course": course.slug,
+                "copied_from": course.copied_from.slug if course.copied_from_id else None,
                 "exported_at": timezone.now().isoformat(),
                 "migrations": _latest_migrations(),
                 "counts": {entry["model"]: entry["rows"] for entry in entries.values()},
@@ -184,6 +192,13 @@ def course_export(*, slug: str, path: str | os.PathLike) -> Summary:
     finally:
         partial.unlink(missing_ok=True)
     return Summary(course=course.slug, counts=manifest["counts"])
+
+
+def _unlinked(fields: list[str], rows: Iterable[tuple]) -> Iterator[tuple]:
+    """Course rows without `copied_from`: the earlier term is another course, outside the archive."""
+    index = fields.index("copied_from_id")
+    for row in rows:
+        yield (*row[:index], None, *row[index + 1:])
 
 
 @contextmanager
@@ -290,6 +305,8 @@ def _read_manifest(archive: zipfile.ZipFile) -> dict:
         _check_entry_fields(name, entries[name])
     if not isinstance(manifest.get("course"), str):
         raise BackupError("The archive's manifest names no course.")
+    if not isinstance(manifest.get("copied_from"), str | None):
+        raise BackupError("The archive's manifest has a copied_from that is not a course's slug.")
     return manifest
 
 
@@ -395,6 +412,9 @@ def _load(archive: zipfile.ZipFile, manifest: dict) -> Summary:
         batch: list[models.Model] = []
         for number, row in _rows(archive, name, fields):
             values = _typed(model, name, number, row)
+            if model is Course and "copied_from_id" in values:
+                # Linked from the manifest's slug after loading; an id from another database means nothing here.
+                values["copied_from_id"] = None
             for attname in user_fks & values.keys():
                 if values[attname] is not None:
                     if values[attname] not in users:
@@ -417,6 +437,10 @@ def _load(archive: zipfile.ZipFile, manifest: dict) -> Summary:
         if model is Course and len(ids) != 1:
             raise BackupError(f"{name} must hold exactly one course.")
         counts[model._meta.label_lower] = len(ids)
+    if manifest.get("copied_from"):
+        source = Course.objects.filter(slug=manifest["copied_from"]).exclude(slug=manifest["course"]).first()
+        if source is not None:
+            Course.objects.filter(slug=manifest["course"]).update(copied_from=source)
     _reset_sequences([get_user_model(), *(part.model for part in PARTS)])
     return Summary(course=manifest["course"], counts=counts, users_matched=matched, users_created=created)
 

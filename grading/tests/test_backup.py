@@ -346,3 +346,61 @@ def test_the_manifest_counts_every_kind_of_row(archive, full_course):
     assert manifest["counts"]["grading.regraderequest"] == RegradeRequest.objects.count()
     # Text is stored as written, not escaped.
     assert "naïve first draft — 日本語" in revisions
+
+
+@pytest.fixture
+def copied(full_course, tmp_path) -> Path:
+    """An archive of a course copied from the full course: its copied_from points outside the archive."""
+    from courses.copy import course_copy
+
+    course_copy(source=full_course.course, slug="ml-systems-2027", title="ML Systems 2027",
+                actor=full_course.instructor, shift=datetime.timedelta(days=112), clear_deadlines=False)
+    path = tmp_path / "ml-systems-2027.zip"
+    _export(path, slug="ml-systems-2027")
+    return path
+
+
+def test_a_copied_course_is_exported_without_its_link_and_imports_into_an_empty_database(copied):
+    before = _snapshot("ml-systems-2027")
+    assert before["courses.Course"][0]["copied_from_id"] is not None
+    assert before["grading.Comment"] and before["courses.RubricBand"]
+    with zipfile.ZipFile(copied) as opened:
+        manifest = json.loads(opened.read("manifest.json"))
+        row = json.loads(opened.read("data/courses.course.jsonl"))
+    assert manifest["copied_from"] == SLUG and row["copied_from_id"] is None
+
+    _flush()
+    _import(copied)
+
+    after = _snapshot("ml-systems-2027")
+    before["courses.Course"][0]["copied_from_id"] = None  # the earlier term isn't here to point at
+    for key in before:
+        assert after[key] == before[key], key
+    assert list(Course.objects.values_list("slug", "copied_from")) == [("ml-systems-2027", None)]
+
+
+def test_an_imported_copy_is_linked_to_its_earlier_term_when_that_course_is_there(copied, full_course):
+    Course.objects.filter(slug="ml-systems-2027").delete()
+    _import(copied)
+    assert Course.objects.get(slug="ml-systems-2027").copied_from == full_course.course
+
+
+def test_an_archive_whose_course_row_names_an_earlier_term_by_id_imports_unlinked(copied):
+    # Archives written before the link was left out carry the source's id from their own database.
+    edited = _rewritten(copied, _edit_rows("courses.course", lambda row: row.update(copied_from_id=987654)),
+                        rehash=True)
+    _flush()
+    _import(edited)
+    assert Course.objects.get(slug="ml-systems-2027").copied_from is None
+
+
+def test_a_manifest_whose_copied_from_is_not_a_slug_is_refused(copied):
+    def odd(files):
+        manifest = json.loads(files["manifest.json"])
+        manifest["copied_from"] = {"id": 1}
+        files["manifest.json"] = json.dumps(manifest).encode()
+
+    _flush()
+    with pytest.raises(CommandError, match="copied_from that is not a course's slug"):
+        _import(_rewritten(copied, odd))
+    _nothing_written()
