@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -87,6 +88,7 @@ def test_the_people_page_lists_dropped_people_under_their_own_filter(client, wor
     dropped = _text(client.get(f"/manage/{world.course.slug}/people/?status=dropped"))
     assert "<td>student@example.edu</td>" not in active and "<td>other_student@example.edu</td>" in active
     assert "<td>student@example.edu</td>" in dropped and "Restore" in dropped
+    assert re.search(r"Dropped</span> <span class=\"muted\">\d{4}-\d\d-\d\d \d\d:\d\d UTC</span>", dropped)
 
 
 def test_dropping_twice_or_restoring_an_active_person_says_so(client, world):
