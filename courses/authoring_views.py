@@ -21,7 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from courses.models import Course, Module, Role
 from courses.notebooks.export import module_notebook, notebook_text
 from courses.notebooks.importer import ImportPlan, ImportRefused, NotebookFile, PlanChanged, notebooks_import
-from courses.notebooks.parse import max_bytes
+from courses.notebooks.parse import MAX_CELLS, max_bytes
+from courses.rubric import POINTS_MAX, WORDS_MAX
 
 PAYLOAD_SALT = "courses.authoring.import"
 PAYLOAD_MAX_AGE = 60 * 60  # seconds a preview stays confirmable
@@ -75,7 +76,7 @@ def _modules(course: Course):
 def _page(request: HttpRequest, course: Course, form: ImportForm, *, plan: ImportPlan | None = None,
           payload: str = "", status: int = 200) -> HttpResponse:
     context = {"course": course, "form": form, "plan": plan, "payload": payload, "modules": _modules(course),
-               "max_bytes": max_bytes()}
+               "max_bytes": max_bytes(), "max_cells": MAX_CELLS, "points_max": POINTS_MAX, "words_max": WORDS_MAX}
     return render(request, "courses/authoring/import.html", context, status=status)
 
 

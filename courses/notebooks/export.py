@@ -18,16 +18,16 @@ from django.db.models import Prefetch
 
 from courses.models import Module, Question, Response, ResponseStatus, RubricBand
 from courses.notebooks.parse import (
-    BAND_LINE,
     BEGIN_MARKER,
     DEFAULT_MAX_WORDS,
     DEFAULT_MIN_WORDS,
     END_MARKER,
     RESPONSE_PLACEHOLDER,
-    TOTAL_LINE,
     BandDraft,
+    band_line,
     parse_bands,
     scaled_standard_bands,
+    stated_total,
     words_in,
 )
 
@@ -87,7 +87,7 @@ def mark_scheme_text(question: Question, bands: list[RubricBand]) -> str:
             return question.mark_scheme.strip()
     own_text = []
     for line in question.mark_scheme.strip().splitlines():
-        if TOTAL_LINE.match(line) or BAND_LINE.match(line):
+        if stated_total(line) is not None or band_line(line):
             break
         own_text.append(line)
     blocks = ["\n".join(own_text).strip()] if "\n".join(own_text).strip() else []

@@ -3,6 +3,8 @@
 `grade_id` is the key within a module. A plan reads the database and writes
 nothing; `notebooks_import` plans and, when nothing is wrong and it is not a dry
 run, applies the plan in one transaction, so any error leaves the course as it was.
+A plan also runs the model fields' own validation on every row it would write, so a
+preview that shows no error is one the database accepts.
 """
 
 from __future__ import annotations
@@ -12,20 +14,31 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils.text import slugify
 
 from courses.models import Course, Module, Question, RubricBand
-from courses.notebooks.parse import BandDraft, ParsedNotebook, Problem, QuestionDraft, parse_notebook
+from courses.notebooks.parse import (
+    MODULE_NUMBER_MAX,
+    BandDraft,
+    ParsedNotebook,
+    Problem,
+    QuestionDraft,
+    parse_notebook,
+    to_int,
+)
+from courses.rubric import number as number_text
 from grading.models import Grade
 from grading.selectors import question_has_grades
 from grading.services import grades_flag_for_review
 
 QUESTION_FIELDS = ("title", "context", "prompt", "expected_response", "mark_scheme", "min_words", "max_words",
                    "points")
-_FILE_STEM = re.compile(r"^(?:(?P<number>\d+)[ _.-]+)?(?P<name>.+?)$")
+_FILE_STEM = re.compile(r"(?:(?P<number>\d++)[ _.-]++)?(?P<name>.++)")
 _RENUMBER_OFFSET = 1_000_000
+SLUG_MAX = Module._meta.get_field("slug").max_length
 
 
 class PlanChanged(Exception):
@@ -136,8 +149,8 @@ class ImportPlan:
 def module_for_file(name: str) -> tuple[int | None, str]:
     """(number, slug) a file name implies: `02_activations.py` → (2, "activations")."""
     stem = re.sub(r"\.(ipynb|py)$", "", name.rsplit("/", 1)[-1], flags=re.I)
-    match = _FILE_STEM.match(stem)
-    number = int(match["number"]) if match and match["number"] else None
+    match = _FILE_STEM.fullmatch(stem)
+    number = to_int(match["number"]) if match and match["number"] else None
     return number, slugify((match["name"] if match else stem).replace("_", "-"))
 
 
@@ -167,7 +180,8 @@ def notebooks_import(
             raise PlanChanged(plan)
         try:
             _apply(plan, actor)
-        except IntegrityError as error:
+        except (IntegrityError, DataError) as error:
+            # Not expected: the plan validated every row. Kept so that a gap still answers with a refusal.
             transaction.set_rollback(True)
             plan.files[0].errors.append(Problem(plan.files[0].name, f"the database refused the import: {error}"))
             raise ImportRefused(plan) from None
@@ -191,6 +205,13 @@ def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
                                                              "letters, digits and hyphens)"))
         elif not slug:
             report.errors.append(Problem(notebook_file.name, "the file name gives no module; pass --module"))
+        elif len(slug) > SLUG_MAX:
+            report.errors.append(Problem(notebook_file.name, f"the module slug {slug[:SLUG_MAX]!r}… is {len(slug)} "
+                                                             f"characters; the limit is {SLUG_MAX}: rename the file "
+                                                             "or pass --module"))
+        elif number is not None and number > MODULE_NUMBER_MAX:
+            report.errors.append(Problem(notebook_file.name, f"the file name gives module number {number_text(number)}"
+                                                             f"; module numbers go up to {MODULE_NUMBER_MAX}"))
         else:
             placed.append((report, parsed, slug, number))
         if progress:
@@ -205,7 +226,33 @@ def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
         parsed_by_module.setdefault(slug, []).append((report, parsed))
     for slug, entries in parsed_by_module.items():
         _plan_module(modules.get(slug), sorted(entries, key=lambda entry: reports.index(entry[0])), force, actor)
+    for report in reports:
+        _validate_rows(report)
     return ImportPlan(course=course, files=reports, force=force)
+
+
+def _validate_rows(report: FileReport) -> None:
+    """Run each model's field validation on the rows the plan would write, so the preview refuses what the database
+    would (lengths, ranges); the parser's own checks give friendlier messages first, so normally this finds nothing."""
+    rows: list[tuple[object, list[str], int | None, str]] = []
+    if report.module_slug and not report.module_exists and not report.errors:
+        module = Module(number=report.module_number, slug=report.module_slug, title=report.module_title)
+        rows.append((module, ["course"], None, ""))
+    for change in report.changes:
+        if change.action == "unchanged":
+            continue
+        draft = change.draft
+        question = Question(number=draft.number, grade_id=draft.grade_id,
+                            **{name: getattr(draft, name) for name in QUESTION_FIELDS})
+        rows.append((question, ["module"], draft.cell, draft.grade_id))
+        rows += [(band, ["question"], draft.cell, draft.grade_id) for band in _bands(question, draft.bands)]
+    for row, exclude, cell, grade_id in rows:
+        try:
+            row.clean_fields(exclude=exclude)
+        except ValidationError as error:
+            for field_name, messages in error.message_dict.items():
+                report.errors.append(Problem(report.name, f"{type(row)._meta.verbose_name} {field_name}: "
+                                                          f"{' '.join(messages)}", cell, grade_id))
 
 
 def _place_module(report: FileReport, slug: str, number: int | None, modules: dict, numbers_taken: dict) -> None:

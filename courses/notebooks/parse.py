@@ -8,21 +8,30 @@ variant layout: the question in a plain markdown cell, then a graded code cell
 whose docstring is the answer area followed by a `GRADING RUBRIC` list.
 
 Cell indexes in messages count from 0, as in the notebook's `cells` list.
+
+Every file here may be hostile, so reading one never raises anything but NotebookError
+and takes time linear in its size: every regular expression below is matched against one
+line at a time, anchored, with no two quantifiers that can share characters (possessive
+where they touch), and numbers go through `_int` rather than `int`. Text that PostgreSQL
+cannot store (NUL, lone surrogates), JSON nested past `MAX_DEPTH` and values outside the
+ranges of courses.rubric are refused here, so a preview that passes can be applied.
 """
 
 from __future__ import annotations
 
 import ast
+import io
 import json
 import math
 import re
+import tokenize
 from dataclasses import dataclass, field
 
 import jupytext
 import nbformat
 from django.conf import settings
 
-from courses.rubric import BandSpec, rubric_errors
+from courses.rubric import BandSpec, number, points_errors, rubric_errors, word_limit_errors
 
 DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS = 150, 300
 BEGIN_MARKER = "=== BEGIN MARK SCHEME ==="
@@ -31,28 +40,42 @@ RESPONSE_PLACEHOLDER = "[Student writes their analysis here - this cell will be 
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 TITLE_MAX = 200
 
-_BEGIN = re.compile(r"^[ \t]*=+[ \t]*BEGIN MARK SCHEME[ \t]*=+[ \t]*$", re.M | re.I)
-_END = re.compile(r"^[ \t]*=+[ \t]*END MARK SCHEME[ \t]*=+[ \t]*$", re.M | re.I)
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+(?P<text>.+?)[ \t]*$")
-_MODULE_TITLE = re.compile(r"^#[ \t]+(?:\d+\.[ \t]+)?(?P<title>[^\n]+?)[ \t]*(?:\n|$)")
-_QUESTION_HEADING = re.compile(r"^Question[ \t]+(?P<n>\d+)[ \t]*[:.\-–—][ \t]*(?P<title>.+)$", re.I)
-_LABEL = re.compile(r"^[ \t]*\*\*(?P<label>[^*\n]+?)[ \t]*(?::\*\*|\*\*[ \t]*:)[ \t]*(?P<rest>.*)$")
-_RANGE = r"(?P<lo>\d+)[ \t]*(?:(?:-|–|—|to)[ \t]*(?P<hi>\d+)[ \t]*)?"
-_WORDS = re.compile(r"(?P<lo>\d+)[ \t]*(?:-|–|—|to)[ \t]*(?P<hi>\d+)[ \t]*words", re.I)
-_TARGET = re.compile(
-    r"^[ \t]*[*_]*[ \t]*Target length[ \t]*:[ \t]*(?P<lo>\d+)[ \t]*(?:-|–|—|to)[ \t]*(?P<hi>\d+)[ \t]*words"
-    r"[ \t]*\.?[ \t]*[*_]*[ \t]*$",
-    re.I,
-)
-TOTAL_LINE = re.compile(
-    r"^[ \t]*GRADING CRITERIA[ \t]*\([ \t]*(?P<n>\d+)[ \t]*points?(?:[ \t]+total)?[ \t]*\)[ \t]*:?[ \t]*$", re.I
-)
-BAND_LINE = re.compile(
-    r"^[ \t]*(?P<label>[A-Za-z][^()\n:]*?)[ \t]*\([ \t]*" + _RANGE + r"points?[ \t]*\)[ \t]*:?[ \t]*$"
-)
-_RUBRIC_HEADING = re.compile(r"^[ \t]*(?:GRADING RUBRIC|GRADING CRITERIA|MARK SCHEME|RUBRIC)\b.*$", re.M | re.I)
-_CRITERION_POINTS = re.compile(r"^[ \t]*[-*][ \t].*\([ \t]*(?P<n>\d+)[ \t]*points?[ \t]*\)[ \t]*$", re.M | re.I)
-_YOUR_RESPONSE = re.compile(r"^[ \t]*\*\*Your Response:?\*\*:?[ \t]*$", re.M | re.I)
+# JSON nested deeper than this is refused before nbformat (which recurses) sees it; notebooks nest about 10 deep.
+MAX_DEPTH = 50
+# A band, total or target-length line is short; a longer line is plain text, whatever it looks like.
+SHORT_LINE_MAX = 200
+MODULE_NUMBER_MAX = 999
+# jupytext and nbformat validate cell by cell (about 0.15 ms each) and slow down further with very many cells;
+# a course notebook has a few hundred.
+MAX_CELLS = 2_000
+
+# Line patterns are used with .fullmatch() on one line stripped of spaces and tabs, so none can be retried
+# from many starting points; the few searches over a whole text are anchored at line starts (re.M) or, for
+# `_WORDS`, start only at the first digit of a run. Quantifiers that meet are possessive (`*+`, `++`, `?+`).
+_SEP = r"[ \t]*+(?:-|–|—|to)[ \t]*+"
+_BEGIN = re.compile(r"^[ \t]*+=++[ \t]*+BEGIN MARK SCHEME[ \t]*+=++[ \t]*+$", re.M | re.I)
+_END = re.compile(r"^[ \t]*+=++[ \t]*+END MARK SCHEME[ \t]*+=++[ \t]*+$", re.M | re.I)
+_HEADING = re.compile(r"#{1,6}+[ \t]++(?P<text>.++)")
+_MODULE_TITLE = re.compile(r"#[ \t]++(?:\d++\.[ \t]++)?+(?P<title>.++)")
+_QUESTION_HEADING = re.compile(r"Question[ \t]++\d++[ \t]*+[:.\-–—][ \t]*+(?P<title>.++)", re.I)
+_WORDS = re.compile(r"(?<!\d)(?P<lo>\d++)" + _SEP + r"(?P<hi>\d++)[ \t]*+words", re.I)
+_TARGET = re.compile(r"[*_]*+[ \t]*+Target length[ \t]*+:[ \t]*+(?P<lo>\d++)" + _SEP + r"(?P<hi>\d++)[ \t]*+words"
+                     r"[ \t]*+\.?+[ \t]*+[*_]*+", re.I)
+_TOTAL_LINE = re.compile(
+    r"GRADING CRITERIA[ \t]*+\([ \t]*+(?P<n>\d++)[ \t]*+points?+(?:[ \t]++total)?+[ \t]*+\)(?:[ \t]*+:)?+", re.I)
+_BAND_LINE = re.compile(
+    r"(?P<label>[A-Za-z][^()\n:]*+)\([ \t]*+(?P<lo>\d++)(?:" + _SEP + r"(?P<hi>\d++))?+[ \t]*+points?+[ \t]*+\)"
+    r"(?:[ \t]*+:)?+")
+_CRITERION_POINTS = re.compile(r"\([ \t]*+(?P<n>\d++)[ \t]*+points?+[ \t]*+\)", re.I)
+_RUBRIC_HEADING = re.compile(r"^[ \t]*+(?:GRADING RUBRIC|GRADING CRITERIA|MARK SCHEME|RUBRIC)\b", re.M | re.I)
+_YOUR_RESPONSE = re.compile(r"^[ \t]*+\*\*Your Response:?+\*\*:?+[ \t]*+$", re.M | re.I)
+# Text that marks the staff-only mark scheme; in a question cell students would see it.
+_SCHEME_SIGN = re.compile(r"(?:BEGIN|END)[ \t]++MARK[ \t]++SCHEME"
+                          r"|^[ \t>#*_]*+(?:GRADING[ \t]++(?:RUBRIC|CRITERIA)|MARK[ \t]++SCHEME)\b", re.M | re.I)
+# A line jupytext would start a cell at (a loose superset, to count them before jupytext reads the file).
+_CELL_MARKER = re.compile(r"^[ \t]*+#[ \t]*+(?:%%|<codecell>|In\[)", re.M)
+# PostgreSQL cannot store NUL, and a lone surrogate is not text any database can encode.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 SECTION_FOR_LABEL = {
     "context": "context",
@@ -87,7 +110,7 @@ class Problem:
     grade_id: str = ""
 
     def __str__(self) -> str:
-        where = [self.file]
+        where = [_cut(self.file, 120)]  # a file name is the uploader's text too
         if self.cell is not None:
             where.append(f"cell {self.cell}")
         if self.grade_id:
@@ -96,11 +119,12 @@ class Problem:
 
 
 class NotebookError(Exception):
-    """A file that cannot be read as a notebook at all."""
+    """A file that cannot be read as a notebook at all; `problems` says why, one per cell where it can."""
 
-    def __init__(self, problem: Problem):
-        super().__init__(str(problem))
+    def __init__(self, problem: Problem, *more: Problem):
+        super().__init__("\n".join(str(p) for p in (problem, *more)))
         self.problem = problem
+        self.problems = [problem, *more]
 
 
 @dataclass(frozen=True)
@@ -167,14 +191,27 @@ def read_notebook(name: str, data: bytes) -> nbformat.NotebookNode:
         raise refuse("this is a binary file (not UTF-8 text), not a notebook") from None
     lower = name.lower()
     if lower.endswith(".ipynb"):
-        return _read_ipynb(text, refuse)
-    if lower.endswith(".py"):
+        notebook = _read_ipynb(text, refuse)
+    elif lower.endswith(".py"):
+        if sum(1 for _ in _CELL_MARKER.finditer(text)) > MAX_CELLS:
+            raise refuse(_TOO_MANY_CELLS)
         try:
             notebook = jupytext.reads(text, fmt="py:percent")
+        except RecursionError:
+            raise refuse(_TOO_DEEP) from None
         except Exception as error:  # jupytext raises many types for malformed input
-            raise refuse(f"jupytext cannot read this percent-format file: {error}") from None
-        return notebook
-    raise refuse("expected a .ipynb notebook or a jupytext percent-format .py file")
+            raise refuse(f"jupytext cannot read this percent-format file: {_cut(str(error))}") from None
+        if _too_deep(notebook):
+            raise refuse(_TOO_DEEP)
+    else:
+        raise refuse("expected a .ipynb notebook or a jupytext percent-format .py file")
+    if problems := _unstorable_text(name, notebook):
+        raise NotebookError(*problems)
+    return notebook
+
+
+_TOO_DEEP = f"the JSON nests more than {MAX_DEPTH} levels deep, which no notebook needs"
+_TOO_MANY_CELLS = f"the notebook has more than {MAX_CELLS:,} cells; split it into smaller files"
 
 
 def _read_ipynb(text: str, refuse) -> nbformat.NotebookNode:
@@ -182,21 +219,97 @@ def _read_ipynb(text: str, refuse) -> nbformat.NotebookNode:
         raw = json.loads(text)
     except json.JSONDecodeError as error:
         raise refuse(f"not JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
+    except RecursionError:
+        raise refuse(_TOO_DEEP) from None
+    except ValueError as error:  # e.g. an integer of more digits than Python converts
+        raise refuse(f"not JSON that can be read: {_cut(str(error))}") from None
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw:
         raise refuse("not a notebook: the JSON has no cells")
+    if _too_deep(raw):
+        raise refuse(_TOO_DEEP)
+    worksheets = raw.get("worksheets") if isinstance(raw.get("worksheets"), list) else []
+    cell_lists = [raw.get("cells")] + [sheet.get("cells") for sheet in worksheets if isinstance(sheet, dict)]
+    if sum(len(cells) for cells in cell_lists if isinstance(cells, list)) > MAX_CELLS:
+        raise refuse(_TOO_MANY_CELLS)
     version = raw.get("nbformat")
     if not isinstance(version, int) or isinstance(version, bool):
         raise refuse("not a notebook: the JSON has no nbformat version")
     if version not in (3, 4):
-        raise refuse(f"nbformat version {version} cannot be read (versions 3 and 4 can)")
+        raise refuse(f"nbformat version {number(version)} cannot be read (versions 3 and 4 can)")
     try:
         notebook = nbformat.reads(text, as_version=4)
         nbformat.validate(notebook)
     except nbformat.ValidationError as error:
-        raise refuse(f"not a valid notebook: {error.message}") from None
+        raise refuse(f"not a valid notebook: {_cut(error.message)}") from None
     except Exception as error:  # nbformat's converters raise assorted errors on damaged files
-        raise refuse(f"nbformat cannot read this notebook: {error}") from None
+        raise refuse(f"nbformat cannot read this notebook: {_cut(str(error))}") from None
     return notebook
+
+
+def _too_deep(value) -> bool:
+    """Whether JSON-like `value` nests lists and objects more than MAX_DEPTH deep (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _unstorable_text(name: str, notebook) -> list[Problem]:
+    """One problem per cell (and for the notebook's own metadata) holding text a database cannot store."""
+    problems = []
+    parts = [(None, notebook.get("metadata", {}))] + list(enumerate(notebook.get("cells", [])))
+    for index, part in parts:
+        stack = [part]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, dict):
+                stack.extend(item.keys())
+                stack.extend(item.values())
+            elif isinstance(item, list):
+                stack.extend(item)
+            elif isinstance(item, str) and (found := _UNSTORABLE.search(item)):
+                grade_id = _shown_grade_id(part) if index is not None else ""
+                problems.append(Problem(name, _unstorable_reason(found.group()), index, grade_id))
+                break
+    return problems
+
+
+def _unstorable_reason(char: str) -> str:
+    if char == "\x00":
+        return "the text holds a NUL character (\\x00), which cannot be stored; remove it"
+    return (f"the text holds a lone surrogate (\\u{ord(char):04x}), which is not valid Unicode; "
+            "save the file again as UTF-8")
+
+
+def _shown_grade_id(cell) -> str:
+    """The cell's grade_id when it is a valid one, for naming the cell in a message; "" otherwise."""
+    value = cell
+    for key in ("metadata", "nbgrader", "grade_id"):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) and GRADE_ID.match(value) else ""
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    """A message from a library or the file, cut so that a hostile file cannot make the page huge."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def to_int(digits: str) -> int:
+    """`int(digits)` for a run of digits of any length; a run too long for any real value becomes 10**18.
+
+    Python refuses to convert more than 4,300 digits, and every range here is far below 10**18.
+    """
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 def parse_notebook(name: str, data: bytes) -> ParsedNotebook:
@@ -204,7 +317,7 @@ def parse_notebook(name: str, data: bytes) -> ParsedNotebook:
     try:
         notebook = read_notebook(name, data)
     except NotebookError as error:
-        return ParsedNotebook(name, errors=[error.problem])
+        return ParsedNotebook(name, errors=list(error.problems))
     return parse_cells(name, notebook.cells)
 
 
@@ -230,7 +343,8 @@ def parse_cells(name: str, cells) -> ParsedNotebook:
         if meta is None:
             if current.kind == "markdown":
                 plain_markdown = current
-                if not result.title and (title := _MODULE_TITLE.match(current.source.strip())):
+                first_line = current.source.strip().split("\n", 1)[0].strip(" \t")
+                if not result.title and (title := _MODULE_TITLE.fullmatch(first_line)):
                     result.title = title["title"].strip()[:TITLE_MAX]
             continue
         if meta.get("task"):
@@ -287,18 +401,19 @@ def _cell(name: str, index: int, cell, seen_ids: dict[str, int], result: ParsedN
         result.errors.append(Problem(name, "invalid nbgrader metadata: expected an object of settings", index))
         return None
     grade_id = meta.get("grade_id")
-    shown_id = grade_id if isinstance(grade_id, str) else ""
+    shown_id = "" if not isinstance(grade_id, str) else grade_id if GRADE_ID.match(grade_id) else _cut(grade_id, 40)
 
     def invalid(reason: str) -> None:
         result.errors.append(Problem(name, reason, index, shown_id))
 
     for key in ("grade", "solution", "task", "locked"):
         if key in meta and not isinstance(meta[key], bool):
-            invalid(f"invalid nbgrader metadata: {key!r} must be true or false, not {meta[key]!r}")
+            invalid(f"invalid nbgrader metadata: {key!r} must be true or false, not {_cut(repr(meta[key]), 60)}")
             return None
     if "schema_version" in meta and (not isinstance(meta["schema_version"], int) or isinstance(
             meta["schema_version"], bool)):
-        invalid(f"invalid nbgrader metadata: schema_version must be a number, not {meta['schema_version']!r}")
+        invalid("invalid nbgrader metadata: schema_version must be a number, not "
+                f"{_cut(repr(meta['schema_version']), 60)}")
         return None
     needs_id = meta.get("grade") or meta.get("solution") or meta.get("task")
     if needs_id or grade_id is not None:
@@ -318,13 +433,13 @@ def _cell(name: str, index: int, cell, seen_ids: dict[str, int], result: ParsedN
             invalid("missing points: a graded cell needs nbgrader 'points'")
             return None
         if isinstance(points, bool) or not isinstance(points, int | float) or not math.isfinite(points):
-            invalid(f"invalid nbgrader metadata: points must be a number, not {points!r}")
+            invalid(f"invalid nbgrader metadata: points must be a number, not {_cut(repr(points), 60)}")
             return None
         if points != int(points):
             invalid(f"points must be a whole number, not {points}")
             return None
-        if points < 1:
-            invalid(f"points must be at least 1, not {points:g}")
+        if problems := points_errors(int(points)):
+            invalid(problems[0])
             return None
         meta = {**meta, "points": int(points)}
     return _Cell(index, cell.get("cell_type", ""), source, meta)
@@ -332,9 +447,76 @@ def _cell(name: str, index: int, cell, seen_ids: dict[str, int], result: ParsedN
 
 def _looks_like_question(text: str) -> bool:
     lines = text.splitlines()
-    return any(_HEADING.match(line) for line in lines) or any(
-        (m := _LABEL.match(line)) and m["label"].strip().casefold() in SECTION_FOR_LABEL for line in lines
+    return any(_heading(line) is not None for line in lines) or any(
+        (label := _label(line)) and label[0].strip().casefold() in SECTION_FOR_LABEL for line in lines
     )
+
+
+def _heading(line: str) -> str | None:
+    """The text of a Markdown ATX heading line (at most three spaces in), or None."""
+    text = line.lstrip(" \t")
+    if len(line) - len(text) > 3:
+        return None
+    match = _HEADING.fullmatch(text.rstrip(" \t"))
+    return match["text"] if match else None
+
+
+def _label(line: str) -> tuple[str, str] | None:
+    """(label, rest) of a `**Label:** rest` or `**Label**: rest` line, or None.
+
+    Plain string scanning: a label holds no `*`, so the first `*` after the opening `**` must close it.
+    """
+    text = line.lstrip(" \t")
+    if not text.startswith("**"):
+        return None
+    close = text.find("*", 2)
+    if close <= 2 or not text.startswith("**", close):
+        return None
+    inner, after = text[2:close], text[close + 2:]
+    if inner.endswith(":") and len(inner) > 1:
+        return inner[:-1], after.lstrip(" \t")
+    after = after.lstrip(" \t")
+    if after.startswith(":"):
+        return inner, after[1:].lstrip(" \t")
+    return None
+
+
+def _short(line: str) -> str | None:
+    """The line stripped, if it is short enough to be a band, total or target-length line."""
+    stripped = line.strip(" \t")
+    return stripped if len(stripped) <= SHORT_LINE_MAX else None
+
+
+def stated_total(line: str) -> int | None:
+    """N from a `GRADING CRITERIA (N points total):` line."""
+    match = _TOTAL_LINE.fullmatch(text) if (text := _short(line)) is not None else None
+    return to_int(match["n"]) if match else None
+
+
+def band_line(line: str) -> tuple[str, int, int] | None:
+    """(label, lowest, highest) from a `LABEL (LO-HI points):` line."""
+    match = _BAND_LINE.fullmatch(text) if (text := _short(line)) is not None else None
+    if not match:
+        return None
+    low = to_int(match["lo"])
+    return " ".join(match["label"].split()), low, to_int(match["hi"]) if match["hi"] is not None else low
+
+
+def _target(line: str) -> tuple[int, int] | None:
+    match = _TARGET.fullmatch(text) if (text := _short(line)) is not None else None
+    return (to_int(match["lo"]), to_int(match["hi"])) if match else None
+
+
+def _criterion_points(scheme: str) -> list[int]:
+    """The N of every `- criterion (N points)` bullet."""
+    found = []
+    for line in scheme.splitlines():
+        text = line.strip(" \t")
+        if len(text) < 3 or text[0] not in "-*" or text[1] not in " \t" or not text.endswith(")"):
+            continue
+        if (start := text.rfind("(")) >= 2 and (match := _CRITERION_POINTS.fullmatch(text, start)):
+            found.append(to_int(match["n"]))
+    return found
 
 
 def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -> QuestionDraft | None:
@@ -348,6 +530,12 @@ def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -
     def warn(reason: str, cell: int = response.index) -> None:
         result.warnings.append(Problem(name, reason, cell, grade_id))
 
+    if sign := _SCHEME_SIGN.search(task.source):
+        # Moving text about silently could still leak part of it; refusing shows the author what to fix.
+        task_id = task.nbgrader["grade_id"] if task.nbgrader else grade_id
+        result.errors.append(Problem(
+            name, f"the question cell holds mark-scheme text ({_cut(sign.group().strip(), 40)!r}), which students "
+                  "would see; move the mark scheme into the graded response cell", task.index, task_id))
     sections = split_question(task.source)
     if not sections["title"]:
         sections["title"] = f"Question {grade_id}"
@@ -358,8 +546,8 @@ def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -
         error("the question cell has no question text", task.index)
     min_words, max_words = sections["words"] or words_in(sections["expected_response"]) or (
         DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS)
-    if min_words > max_words:
-        error(f"the word range {min_words}-{max_words} runs backwards", task.index)
+    for problem in word_limit_errors(min_words, max_words):
+        error(f"word limits: {problem}", task.index)
 
     answer_text = response.source
     if response.kind == "code":
@@ -370,7 +558,7 @@ def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -
         answer_text = docstring
     mark_scheme, bands, total = mark_scheme_in(answer_text, name, response.index, grade_id, result)
     if total is not None and total != points:
-        error(f"the mark scheme says {total} points total but the cell's nbgrader points are {points}")
+        error(f"the mark scheme says {number(total)} points total but the cell's nbgrader points are {points}")
     if bands:
         for problem in rubric_errors([b.spec() for b in bands], points):
             error(f"mark scheme bands: {problem}")
@@ -381,9 +569,9 @@ def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -
             warn(f"the rubric has no bands; standard bands scaled to {points} points were made ({ranges}): review them")
         else:
             warn(f"no mark scheme found; standard bands scaled to {points} points were made ({ranges}): review them")
-        criteria = [int(m["n"]) for m in _CRITERION_POINTS.finditer(mark_scheme)]
+        criteria = _criterion_points(mark_scheme)
         if criteria and sum(criteria) != points:
-            warn(f"the rubric's criteria add up to {sum(criteria)} points but the cell is worth {points}")
+            warn(f"the rubric's criteria add up to {number(sum(criteria))} points but the cell is worth {points}")
     if len(result.errors) > errors_before:
         return None
     return QuestionDraft(
@@ -400,24 +588,24 @@ def split_question(text: str) -> dict:
     title = ""
     while lines and not lines[0].strip():
         lines.pop(0)
-    if lines and (heading := _HEADING.match(lines[0])):
-        heading_text = heading["text"].rstrip("#").strip()
-        numbered = _QUESTION_HEADING.match(heading_text)
+    if lines and (heading := _heading(lines[0])) is not None:
+        heading_text = heading.rstrip("#").strip()
+        numbered = _QUESTION_HEADING.fullmatch(heading_text)
         title = numbered["title"].strip() if numbered else heading_text
         lines.pop(0)
     parts: dict[str, list[str]] = {"preamble": [], "context": [], "prompt": [], "expected_response": []}
     current = "preamble"
     words = None
     for line in lines:
-        if target := _TARGET.match(line):
-            words = (int(target["lo"]), int(target["hi"]))
+        if target := _target(line):
+            words = target
             continue
-        label = _LABEL.match(line)
-        section = SECTION_FOR_LABEL.get(label["label"].strip().casefold()) if label else None
+        label = _label(line)
+        section = SECTION_FOR_LABEL.get(label[0].strip().casefold()) if label else None
         if section:
             current = section
-            if label["rest"].strip():
-                parts[current].append(label["rest"])
+            if label[1].strip():
+                parts[current].append(label[1])
             continue
         parts[current].append(line)
     text_of = {key: "\n".join(value).strip() for key, value in parts.items()}
@@ -430,19 +618,34 @@ def split_question(text: str) -> dict:
 
 def words_in(text: str) -> tuple[int, int] | None:
     match = _WORDS.search(text or "")
-    return (int(match["lo"]), int(match["hi"])) if match else None
+    return (to_int(match["lo"]), to_int(match["hi"])) if match else None
+
+
+_BEFORE_CODE = {tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT}
 
 
 def _docstring(source: str) -> str | None:
+    """The string literal a code cell opens with, as a statement of its own.
+
+    Only the first statement is tokenized and only the literal is evaluated: parsing the whole cell
+    would let deeply nested code exhaust Python's parser (RecursionError, MemoryError).
+    """
+    literals: list[str] = []
     try:
-        module = ast.parse(source)
-    except SyntaxError:
-        match = re.match(r'\s*[rRuU]?("""|\'\'\')(.*?)\1', source, re.S)
-        return match.group(2) if match else None
-    if module.body and isinstance(module.body[0], ast.Expr) and isinstance(module.body[0].value, ast.Constant) \
-            and isinstance(module.body[0].value.value, str):
-        return module.body[0].value.value
-    return None
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.STRING:
+                literals.append(token.string)
+            elif not literals and token.type in _BEFORE_CODE:
+                continue
+            elif literals and (token.type in (tokenize.NEWLINE, tokenize.ENDMARKER, tokenize.COMMENT)
+                               or token.type == tokenize.OP and token.string == ";"):
+                break
+            else:
+                return None
+        value = ast.literal_eval(" ".join(literals)) if literals else None
+    except (tokenize.TokenError, SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def mark_scheme_in(text: str, name: str, cell: int, grade_id: str, result: ParsedNotebook):
@@ -483,14 +686,12 @@ def parse_bands(scheme: str) -> tuple[int | None, list[BandDraft], str]:
             bands.append(BandDraft(*open_band, "\n".join(description).strip()))
 
     for line in scheme.splitlines():
-        if (stated := TOTAL_LINE.match(line)) and total is None and not bands and open_band is None:
-            total = int(stated["n"])
+        if total is None and not bands and open_band is None and (stated := stated_total(line)) is not None:
+            total = stated
             continue
-        if band := BAND_LINE.match(line):
+        if band := band_line(line):
             close()
-            label = " ".join(band["label"].split())
-            low = int(band["lo"])
-            high = int(band["hi"]) if band["hi"] is not None else low
+            label, low, high = band
             if label.casefold() in seen and not duplicate:
                 duplicate = label
             seen.add(label.casefold())

@@ -170,7 +170,7 @@ def questions(draw):
         title=draw(TITLE), context=draw(st.one_of(st.just(""), PARAGRAPHS)), prompt=draw(PARAGRAPHS),
         expected_response=draw(st.one_of(st.just(""), PARAGRAPHS)),
         mark_scheme=draw(st.one_of(st.just(""), PARAGRAPHS)), points=points,
-        min_words=low, max_words=low + draw(st.integers(min_value=0, max_value=400)),
+        min_words=low, max_words=max(1, low + draw(st.integers(min_value=0, max_value=400))),
     )
     rows = [RubricBand(label=b.label, min_points=b.min_points, max_points=b.max_points, description=b.description)
             for b in reversed(bands)]

@@ -211,7 +211,7 @@ def test_it_names_the_cell_and_grade_id_when_points_are_missing():
     ({"grade": "yes"}, "invalid nbgrader metadata: 'grade' must be true or false, not 'yes'"),
     ({"points": "ten"}, "invalid nbgrader metadata: points must be a number, not 'ten'"),
     ({"points": 2.5}, "points must be a whole number, not 2.5"),
-    ({"points": 0}, "points must be at least 1, not 0"),
+    ({"points": 0}, "A question is worth 1 to 1,000 points, not 0."),
     ({"grade_id": "has spaces!"}, "invalid nbgrader metadata: a grade_id has 1 to 100 letters"),
     ({"grade_id": ""}, "invalid nbgrader metadata: missing grade_id"),
 ])
