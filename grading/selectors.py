@@ -35,7 +35,7 @@ from grading.models import (
 
 
 def _staff_enrollments(user):
-    return Enrollment.objects.filter(user=user, role__in=STAFF_ROLES)
+    return Enrollment.objects.active().filter(user=user, role__in=STAFF_ROLES)
 
 
 def course_for_staff(user, slug: str) -> tuple[Course, str]:
@@ -52,7 +52,8 @@ def question_for_staff(user, pk: int) -> tuple[Question, str]:
     """The question (with module and course) and the user's staff role; 404 for anyone else."""
     question = (
         Question.objects.select_related("module__course")
-        .filter(pk=pk, module__course__enrollments__user=user, module__course__enrollments__role__in=STAFF_ROLES)
+        .filter(pk=pk, module__course__enrollments__user=user, module__course__enrollments__role__in=STAFF_ROLES,
+                module__course__enrollments__status=EnrollmentStatus.ACTIVE)
         .annotate(staff_role=F("module__course__enrollments__role"))
         .first()
     )
@@ -68,6 +69,7 @@ def module_for_staff(user, course_slug: str, module_slug: str) -> tuple[Module, 
         .filter(
             course__slug=course_slug, slug=module_slug,
             course__enrollments__user=user, course__enrollments__role__in=STAFF_ROLES,
+            course__enrollments__status=EnrollmentStatus.ACTIVE,
         )
         .annotate(staff_role=F("course__enrollments__role"))
         .first()
@@ -98,6 +100,7 @@ def response_for_staff(user, pk: int) -> tuple[Response, str]:
             pk=pk,
             question__module__course__enrollments__user=user,
             question__module__course__enrollments__role__in=STAFF_ROLES,
+            question__module__course__enrollments__status=EnrollmentStatus.ACTIVE,
         )
         .annotate(staff_role=F("question__module__course__enrollments__role"))
         .first()
@@ -115,6 +118,7 @@ def regrade_for_staff(user, pk: int) -> RegradeRequest:
             pk=pk,
             response__question__module__course__enrollments__user=user,
             response__question__module__course__enrollments__role__in=STAFF_ROLES,
+            response__question__module__course__enrollments__status=EnrollmentStatus.ACTIVE,
         )
         .first()
     )

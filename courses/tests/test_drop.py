@@ -116,3 +116,13 @@ def test_an_enrollment_of_another_course_is_a_404(client, world):
     client.force_login(world.instructor)
     assert client.post(f"/manage/{world.course.slug}/people/{other.pk}/drop").status_code == 404
     assert Enrollment.objects.get(pk=other.pk).status == EnrollmentStatus.ACTIVE
+
+
+def test_a_dropped_ta_loses_the_grading_pages_and_the_manage_area(client, world):
+    ta = Enrollment.objects.get(user=world.ta, course=world.course)
+    client.force_login(world.instructor)
+    client.post(f"/manage/{world.course.slug}/people/{ta.pk}/drop")
+    client.force_login(world.ta)
+    assert client.get(f"/grading/{world.course.slug}/").status_code == 404
+    assert client.get(f"/grading/questions/{world.question.pk}/").status_code == 404
+    assert client.get(f"/manage/{world.course.slug}/people/").status_code == 404
