@@ -132,6 +132,7 @@ def response_for_student(user, pk: int) -> Response:
     response = (
         Response.objects.select_related("question__module__course")
         .filter(pk=pk, student=user, question__module__course__enrollments__user=user,
+                question__module__course__enrollments__status=EnrollmentStatus.ACTIVE,
                 question__module__is_published=True)
         .first()
     )

@@ -126,3 +126,10 @@ def test_a_dropped_ta_loses_the_grading_pages_and_the_manage_area(client, world)
     assert client.get(f"/grading/{world.course.slug}/").status_code == 404
     assert client.get(f"/grading/questions/{world.question.pk}/").status_code == 404
     assert client.get(f"/manage/{world.course.slug}/people/").status_code == 404
+
+
+def test_a_dropped_student_cant_ask_for_a_regrade(client, world):
+    _drop(client, world)
+    client.force_login(world.student)
+    response = client.post(f"/grading/responses/{world.response.pk}/regrade/", {"reason": "Please look again."})
+    assert response.status_code == 404
