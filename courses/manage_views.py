@@ -59,6 +59,11 @@ def _get_question(enrollment: Enrollment, pk: int) -> Question:
     return question
 
 
+def _posted(request: HttpRequest):
+    """The POST data to bind a form to, even when empty (an empty POST must fail validation, not show a blank form)."""
+    return request.POST if request.method == "POST" else None
+
+
 def _read_only(*forms) -> None:
     for form in forms:
         for field in form.fields.values():
@@ -86,7 +91,7 @@ def course_settings(request: HttpRequest, course_slug: str) -> HttpResponse:
     """Title, description, regrade window, time zone and default late policy."""
     enrollment, can_change = _manager(request, course_slug)
     course = enrollment.course
-    form = CourseSettingsForm(request.POST or None, instance=course)
+    form = CourseSettingsForm(_posted(request), instance=course)
     if request.method == "POST":
         if form.is_valid():
             form.save()
@@ -117,7 +122,7 @@ def module_new(request: HttpRequest, course_slug: str) -> HttpResponse:
         raise PermissionDenied(READ_ONLY)
     course = enrollment.course
     last = course.modules.order_by("-number").values_list("number", flat=True).first() or 0
-    form = ModuleForm(request.POST or None, course=course, initial={"number": last + 1})
+    form = ModuleForm(_posted(request), course=course, initial={"number": last + 1})
     if request.method == "POST" and form.is_valid():
         module = module_create(course=course, **form.cleaned_data)
         messages.success(request, f"Module {module.number} “{module.title}” created as a draft. Add its questions, "
@@ -133,7 +138,7 @@ def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> H
     """A module's number, slug, title and summary, its questions, and one form for all their dates."""
     enrollment, can_change = _manager(request, course_slug)
     module = _get_module(enrollment, module_slug)
-    form = ModuleForm(request.POST or None, instance=module, course=enrollment.course)
+    form = ModuleForm(_posted(request), instance=module, course=enrollment.course)
     if request.method == "POST":
         if form.is_valid():
             form.save()
@@ -243,8 +248,8 @@ def _question_page(request, enrollment, can_change, module, question, *, initial
     is_new = question.pk is None
     Bands = band_formset(prefilled=len(bands_initial or []), extra=2 if bands_initial else 1)
     with course_time_zone(enrollment.course):
-        form = QuestionForm(request.POST or None, instance=question, module=module, initial=initial)
-        bands = Bands(request.POST or None, instance=question, prefix="bands", initial=bands_initial)
+        form = QuestionForm(_posted(request), instance=question, module=module, initial=initial)
+        bands = Bands(_posted(request), instance=question, prefix="bands", initial=bands_initial)
         if request.method == "POST":
             # The bands are judged against the points just typed, so the question form is cleaned first.
             form_ok = form.is_valid()

@@ -244,3 +244,13 @@ def test_the_question_page_query_count_does_not_grow(instructor, world, students
     # "has grades?"
     with django_assert_num_queries(6):
         assert instructor.get(edit_url(world.question)).status_code == 200
+
+
+def test_an_empty_post_is_refused_with_messages_and_writes_nothing(instructor, world):
+    before = Question.objects.values().get(pk=world.question.pk)
+    for url in (edit_url(world.question), f"/manage/{world.course.slug}/modules/{world.module.slug}/questions/new/"):
+        response = instructor.post(url, {})
+        page = response.content.decode()
+        assert response.status_code == 400
+        assert "Nothing was saved" in page and "A question needs at least one rubric band." in page
+    assert Question.objects.count() == 1 and Question.objects.values().get(pk=world.question.pk) == before

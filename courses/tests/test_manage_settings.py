@@ -107,3 +107,10 @@ def test_the_settings_page_query_count_does_not_grow(client, world, students, dj
     # session, user, staff enrollment with its course
     with django_assert_num_queries(3):
         assert client.get(url(world)).status_code == 200
+
+
+def test_an_empty_post_is_refused_and_writes_nothing(client, world):
+    client.force_login(world.instructor)
+    response = client.post(url(world), {})
+    assert response.status_code == 400 and "This field is required." in response.content.decode()
+    assert Course.objects.get(pk=world.course.pk).title == "ML Systems"
