@@ -30,6 +30,7 @@ URL_MAX = Notice._meta.get_field("url").max_length
 RECENT_LIMIT = 8
 # Notices per e-mail task when many are queued at once: one SMTP connection serves a batch.
 EMAIL_BATCH = 50
+DRAFT_SLICE = 200
 
 
 @dataclass(frozen=True)
@@ -141,10 +142,16 @@ def release_digests_notify(
 
     `release_key` names the release (e.g. "module-7-release-31"), so repeating the call sends nothing new.
     """
-    return notify_many(
-        _release_digest(course, student_id, questions, release_key)
-        for student_id, questions in questions_by_student_id.items() if questions
-    )
+    pending = [(student_id, questions) for student_id, questions in questions_by_student_id.items() if questions]
+    created = 0
+    with transaction.atomic():
+        # In slices, so the drafts held in memory stay the same size whatever the class size.
+        for start in range(0, len(pending), DRAFT_SLICE):
+            created += notify_many(
+                _release_digest(course, student_id, questions, release_key)
+                for student_id, questions in pending[start:start + DRAFT_SLICE]
+            )
+    return created
 
 
 def regrade_answered_notify(*, student, question: Question, response_url: str) -> Notice:
