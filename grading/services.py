@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from courses.models import Question, Response, ResponseStatus, RubricBand
+from courses.notices import regrade_answered_notify
 from grading.models import (
     LEASE_DURATION,
     Comment,
@@ -304,6 +305,9 @@ def regrade_answer(
         regrade.answered_at = timezone.now()
         regrade.score_after = grade.score
         regrade.save()
+        response = Response.objects.select_related("student", "question__module__course").get(pk=regrade.response_id)
+        regrade_answered_notify(student=response.student, question=response.question,
+                                response_url=response.get_absolute_url())  # e-mailed after commit
     return regrade
 
 
