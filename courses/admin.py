@@ -21,11 +21,16 @@ from django.views.decorators.http import require_POST
 
 from courses.markdown import render_markdown
 from courses.models import Course, Enrollment, Module, Question, Response, Role, RubricBand
-from courses.questions import CONFIRM_FIELD, QuestionFormBase, RubricBandFormSet, question_rubric_change
+from courses.questions import (
+    CONFIRM_FIELD,
+    PREVIEW_MAX_CHARS,
+    QuestionFormBase,
+    RubricBandFormSet,
+    question_rubric_change,
+)
 
 MARKDOWN_FIELDS = (("context", "Context"), ("prompt", "Question"), ("expected_response", "Expected response"),
                    ("mark_scheme", "Mark scheme (staff only)"))
-PREVIEW_MAX_CHARS = 100_000
 
 
 class InstructorScopedAdmin(admin.ModelAdmin):

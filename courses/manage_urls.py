@@ -14,4 +14,5 @@ urlpatterns = [
     path("<slug:course_slug>/modules/<slug:module_slug>/move", views.module_move_view, name="module_move"),
     path("<slug:course_slug>/modules/<slug:module_slug>/questions/new/", views.question_new, name="question_new"),
     path("<slug:course_slug>/questions/<int:pk>/", views.question_edit, name="question"),
+    path("<slug:course_slug>/markdown-preview", views.markdown_preview, name="markdown_preview"),
 ]

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,8 +28,9 @@ from courses.manage_forms import (
     shown_in_zone,
 )
 from courses.manage_services import ManageError, module_create, module_move, module_schedule, module_set_published
+from courses.markdown import render_markdown
 from courses.models import Enrollment, Module, Question
-from courses.questions import question_has_grades, question_save
+from courses.questions import PREVIEW_MAX_CHARS, question_has_grades, question_save
 from courses.rubric import POINTS_MAX
 
 READ_ONLY = "Only the course's instructors can change this."
@@ -267,3 +268,12 @@ def _question_page(request, enrollment, can_change, module, question, *, initial
                    status=400 if request.method == "POST" else 200, module=module, question=question,
                    form=form, bands=bands, is_new=is_new, has_grades=has_grades, points_max=POINTS_MAX,
                    cancel_url=reverse("manage:module", args=[enrollment.course.slug, module.slug]))
+
+
+@login_required
+@require_POST
+def markdown_preview(request: HttpRequest, course_slug: str) -> JsonResponse:
+    """Render Markdown as students and graders will see it, for the question editor's live preview."""
+    _manager(request, course_slug)
+    text = request.POST.get("text", "")[:PREVIEW_MAX_CHARS]
+    return JsonResponse({"html": render_markdown(text)})

@@ -31,6 +31,7 @@ CONFIRM_MESSAGE = (
 # Criteria text alone does not change how any grade was scored, so only ranges and labels count.
 SCORING_FIELDS = frozenset({"label", "min_points", "max_points"})
 PENALTY_FIELDS = ("late_penalty_per_day", "late_penalty_cap")
+PREVIEW_MAX_CHARS = 100_000  # of a Markdown text sent for a live preview
 
 
 def question_has_grades(question: Question) -> bool:

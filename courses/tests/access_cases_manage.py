@@ -82,6 +82,8 @@ CASES: list[AccessCase] = [
                method="post", data=lambda w: _question_data(w, new=False)),
     AccessCase("manage:question", lambda w: f"{_base(w)}/questions/{w.question.pk}/", CHANGE_INVALID,
                method="post", data=lambda w: {"number": "", "bands-TOTAL_FORMS": 0, "bands-INITIAL_FORMS": 0}),
+    AccessCase("manage:markdown_preview", lambda w: f"{_base(w)}/markdown-preview",
+               {"anonymous": 302, "ta": 403, "instructor": 200}, method="post", data=lambda w: {"text": "*Why?*"}),
     # The question exists, but not in the course named in the URL.
     AccessCase("manage:question", lambda w: f"/manage/{w.other_course.slug}/questions/{w.question.pk}/",
                {"anonymous": 302}),

@@ -26,6 +26,12 @@ def test_an_instructor_edits_a_question_publishes_its_module_and_the_student_see
     page.click("a:has-text('Losses')")
     page.click("a:has-text('Q1. Cross-entropy')")
 
+    # The text previews as students will see it, while typing.
+    page.fill("textarea[name=prompt]", "Why is **cross-entropy** stable? <img src=x onerror=alert(1)>")
+    preview = page.locator("[data-preview-for=prompt]")
+    expect(preview.locator("strong")).to_have_text("cross-entropy")
+    assert "onerror" not in preview.inner_html()
+
     # GOOD takes 6, SATISFACTORY keeps only 5; the deadline is typed in Paris time.
     page.fill("input[name='bands-1-min_points']", "6")
     page.fill("input[name='bands-2-max_points']", "5")
