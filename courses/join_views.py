@@ -23,7 +23,9 @@ class JoinForm(forms.Form):
 @rate_limited("join")  # each try counts, so codes can't be guessed by trying many
 def join(request: HttpRequest) -> HttpResponse:
     """Enter a course's code to join it as a student."""
-    form = JoinForm(request.POST or None, initial={"code": request.GET.get("code", "")[:32]})
+    # Bound on every POST, even an empty one, so a refusal always shows the form's error.
+    data = request.POST if request.method == "POST" else None
+    form = JoinForm(data, initial={"code": request.GET.get("code", "")[:32]})
     if request.method == "POST" and form.is_valid():
         try:
             course, outcome = course_join(user=request.user, code=form.cleaned_data["code"])
