@@ -103,25 +103,33 @@ def unassigned_count(question: Question) -> int:
 
 def course_questions_summary(course: Course, user) -> list[Question]:
     """The course's questions in order, each with `submitted` (active students' answers), `assigned`,
-    `unassigned`, and `mine` / `mine_graded` (assigned to `user`). One query."""
-    active = Exists(Enrollment.objects.filter(
-        user=OuterRef("responses__student"), course=course, role=Role.STUDENT, status=EnrollmentStatus.ACTIVE,
-    ))
-    answers = Q(responses__status=ResponseStatus.SUBMITTED) & active
-    questions = list(
-        Question.objects.filter(module__course=course)
-        .select_related("module")
-        .annotate(
-            submitted=Count("responses", filter=answers),
-            assigned=Count("responses__assignment", filter=answers),
-            mine=Count("responses__assignment", filter=answers & Q(responses__assignment__grader=user)),
-            mine_graded=Count(
-                "responses__grade", filter=answers & Q(responses__assignment__grader=user),
-            ),
+    `unassigned`, and `mine` / `mine_graded` (assigned to `user`). Two queries: the questions, and
+    the answers counted per question (grouped over the answers, not joined onto the questions,
+    so it stays one pass over the course's answers at 48,000 of them)."""
+    active = Enrollment.objects.filter(course=course, role=Role.STUDENT, status=EnrollmentStatus.ACTIVE)
+    counts = {
+        row["question_id"]: row
+        for row in Response.objects.filter(
+            question__module__course=course, status=ResponseStatus.SUBMITTED,
+            student_id__in=active.values("user_id"),
         )
-        .order_by("module__number", "number")
+        .values("question_id")
+        .annotate(
+            submitted=Count("id"),
+            assigned=Count("assignment"),
+            mine=Count("assignment", filter=Q(assignment__grader=user)),
+            mine_graded=Count("grade", filter=Q(assignment__grader=user)),
+        )
+        .order_by()
+    }
+    questions = list(
+        Question.objects.filter(module__course=course).select_related("module").order_by("module__number", "number")
     )
+    empty = {"submitted": 0, "assigned": 0, "mine": 0, "mine_graded": 0}
     for question in questions:
+        row = counts.get(question.pk, empty)
+        for name in empty:
+            setattr(question, name, row[name])
         question.unassigned = question.submitted - question.assigned
     return questions
 

@@ -299,9 +299,9 @@ def _class(world, students: int) -> None:
 def test_the_team_page_query_count_does_not_grow(client, world, students, django_assert_num_queries):
     _class(world, students)
     client.force_login(world.instructor)
-    # session, user, staff enrollment with course, graders' progress, questions with assignment counts,
-    # the reassign form's graders (from and to)
-    with django_assert_num_queries(7):
+    # session, user, staff enrollment with course, graders' progress, the questions, their answers'
+    # assignment counts grouped by question, the reassign form's graders (from and to)
+    with django_assert_num_queries(8):
         page = client.get(f"/manage/{world.course.slug}/grading-team/")
     assert page.status_code == 200 and f"<td class=\"num\">{students + 2}</td>" in page.content.decode()
 
