@@ -4,6 +4,7 @@
   locked while it is sent, and only a pending or failed notice is sent, so a task that runs twice
   (a retry, a second worker, a duplicate enqueue) never sends a notice twice. A failed send is
   recorded and queued again with exponential backoff, until NOTICE_EMAIL_MAX_ATTEMPTS.
+- `notice_emails_resume`: periodic; queues again the e-mails whose task was lost with a killed worker.
 - `deadline_reminders_send`: periodic (settings.PERIODIC_TASKS). Idempotent through the notice key.
 """
 
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_tasks import task
+from django_tasks_db.models import DBTaskResult
 
 # notices imports this module back, so both import the module, not names.
 from courses import notices
@@ -36,6 +38,9 @@ from courses.models import (
 )
 
 REMINDER_WINDOW = timedelta(hours=24)
+# A pending notice this old with no e-mail task waiting lost its task.
+RESUME_AFTER = timedelta(minutes=10)
+RESUME_LIMIT = 1000
 SENDABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
 
@@ -129,6 +134,27 @@ def _attempt(notice: Notice, connection, now: datetime) -> None:
     notice.email_status = DeliveryStatus.SENT
     notice.emailed_at = now
     notice.last_error = ""
+
+
+@task()
+def notice_emails_resume() -> int:
+    """Queue again the pending e-mails whose task was lost (a worker killed mid-task); returns how many.
+
+    Periodic. Only while no e-mail task is ready to run, so a long backlog is never queued twice,
+    and only for notices older than RESUME_AFTER. Sending twice is impossible anyway: see above.
+    """
+    now = timezone.now()
+    waiting = DBTaskResult.objects.ready().filter(task_path__in=[notice_email_send.module_path,
+                                                                 notice_emails_send.module_path])
+    if waiting.exists():
+        return 0
+    stranded = list(
+        Notice.objects.filter(email_status=DeliveryStatus.PENDING, created_at__lt=now - RESUME_AFTER)
+        .order_by("pk").values_list("pk", flat=True)[:RESUME_LIMIT]
+    )
+    for start in range(0, len(stranded), notices.EMAIL_BATCH):
+        notice_emails_send.enqueue(stranded[start:start + notices.EMAIL_BATCH])
+    return len(stranded)
 
 
 # --- deadline reminders ------------------------------------------------------------------------

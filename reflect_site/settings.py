@@ -246,6 +246,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 WORKER_TICK_SECONDS = env_int("WORKER_TICK_SECONDS", 60)
 PERIODIC_TASKS = [
     "courses.tasks.deadline_reminders_send",
+    "courses.tasks.notice_emails_resume",
     "grading.tasks.scheduled_releases_run",
 ]
 # A notice's e-mail is tried this many times, waiting NOTICE_RETRY_SECONDS × 2^(attempt-1) in between.

@@ -19,7 +19,7 @@ from courses.notices import (
     release_digest_notify,
     release_digests_notify,
 )
-from courses.tasks import notice_email_send
+from courses.tasks import notice_email_send, notice_emails_resume
 from courses.tests.factories import enroll, make_question, make_user
 
 # The worker commits as it goes (as in production), so most tests run outside a test transaction.
@@ -234,3 +234,26 @@ def test_the_worker_queues_a_periodic_task_once_while_a_run_is_waiting(settings)
     call_command("worker", "--batch")
     assert DBTaskResult.objects.filter(task_path="courses.tasks.deadline_reminders_send",
                                        status=TaskResultStatus.SUCCESSFUL).count() == 1
+
+
+def test_a_pending_email_whose_task_was_lost_is_queued_again_once_the_queue_is_idle(
+    world, smtp_server, run_worker, settings,
+):
+    settings.PERIODIC_TASKS = ["courses.tasks.notice_emails_resume"]
+    start = timezone.now()
+    with time_machine.travel(start, tick=False) as clock:
+        # As if a worker was killed mid-send: the notice is pending and its task is gone.
+        stranded = Notice.objects.create(recipient=world.student, kind=NoticeKind.INVITATION, key="lost",
+                                         subject="Lost", body="Body")
+        run_worker()
+        assert smtp_server.messages == []  # too recent: its task may still be on its way
+        clock.shift(timedelta(minutes=11))
+        fresh = Notice.objects.create(recipient=world.other_student, kind=NoticeKind.INVITATION, key="fresh",
+                                      subject="Fresh", body="Body")
+        notice_email_send.enqueue(fresh.pk)
+        assert notice_emails_resume.call() == 0  # an e-mail task is waiting: leave the backlog alone
+        run_worker()
+        run_worker()  # the next tick, whichever order the first ran its tasks in
+    assert sorted(m["Subject"] for m in smtp_server.messages) == ["Fresh", "Lost"]
+    stranded.refresh_from_db()
+    assert stranded.email_status == DeliveryStatus.SENT
