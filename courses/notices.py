@@ -74,7 +74,8 @@ def notify(
             "course": course,
         })
         if created:
-            transaction.on_commit(partial(notice_tasks.notice_email_send.enqueue, notice.pk))
+            # robust: if queuing fails, the request still succeeds; notice_emails_resume queues it later.
+            transaction.on_commit(partial(notice_tasks.notice_email_send.enqueue, notice.pk), robust=True)
     return notice
 
 
@@ -104,7 +105,8 @@ def notify_many(drafts: Iterable[NoticeDraft]) -> int:
             .order_by("pk").values_list("pk", flat=True)
         )
         for start in range(0, len(ids), EMAIL_BATCH):
-            transaction.on_commit(partial(notice_tasks.notice_emails_send.enqueue, ids[start:start + EMAIL_BATCH]))
+            transaction.on_commit(partial(notice_tasks.notice_emails_send.enqueue, ids[start:start + EMAIL_BATCH]),
+                                  robust=True)
     return len(ids)
 
 
