@@ -10,12 +10,13 @@ checks) asks here, never `Question.due_at` directly.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from courses.models import Enrollment, Extension, LatePolicy, Question
 
@@ -36,8 +37,18 @@ class Deadline:
             return None
         return int((at - self.due_at).total_seconds())
 
+    @property
+    def past(self) -> bool:
+        """Past now (for templates, which can't pass an argument)."""
+        return self.is_past(timezone.now())
 
-def _applicable(extensions: Iterable[Extension], question: Question, student_id: int, section_id: int | None):
+
+def question_deadline(question: Question) -> Deadline:
+    """The question's own deadline, as staff see it."""
+    return Deadline(question.due_at, extended=False)
+
+
+def _applicable(extensions: Iterable[Extension], question: Question, student_id: int, section_ids: Collection[int]):
     for extension in extensions:  # newest first
         if extension.question_id not in (None, question.pk):
             continue
@@ -45,7 +56,7 @@ def _applicable(extensions: Iterable[Extension], question: Question, student_id:
             continue
         if extension.student_id is not None and extension.student_id != student_id:
             continue
-        if extension.section_id is not None and extension.section_id != section_id:
+        if extension.section_id is not None and extension.section_id not in section_ids:
             continue
         return extension
     return None
@@ -57,24 +68,25 @@ def _deadline(question: Question, extension: Extension | None) -> Deadline:
     return Deadline(extension.due_at, extended=True)
 
 
-def deadlines_for_student(student, questions: list[Question]) -> dict[int, Deadline]:
-    """Question id → the student's deadline. Two queries: their sections, the extensions."""
-    if not questions:
-        return {}
-    course_ids = {q.module.course_id for q in questions}
-    sections = dict(
-        Enrollment.objects.filter(user=student, course_id__in=course_ids).values_list("course_id", "section_id")
-    )
-    extensions = list(
-        Extension.objects.filter(course_id__in=course_ids)
-        .filter(Q(student=student) | Q(section_id__in=[s for s in sections.values() if s]))
-        .filter(Q(question__in=questions) | Q(module_id__in={q.module_id for q in questions}))
+def student_extensions(student) -> QuerySet[Extension]:
+    """Extensions granted to the student or to a section they are in, newest first."""
+    return (
+        Extension.objects.filter(Q(student=student) | Q(section__enrollments__user=student))
         .order_by("-created_at", "-id")
     )
-    return {
-        q.pk: _deadline(q, _applicable(extensions, q, student.pk, sections.get(q.module.course_id)))
-        for q in questions
-    }
+
+
+def deadlines_for_student(student, questions: list[Question]) -> dict[int, Deadline]:
+    """Question id → the student's deadline. One query: the extensions for them or their sections."""
+    if not questions:
+        return {}
+    extensions = list(
+        student_extensions(student)
+        .filter(Q(question__in=questions) | Q(module_id__in={q.module_id for q in questions}))
+    )
+    # The query kept only sections the student is in (Enrollment.section: one per course).
+    sections = {e.section_id for e in extensions if e.section_id is not None}
+    return {q.pk: _deadline(q, _applicable(extensions, q, student.pk, sections)) for q in questions}
 
 
 def deadline_for_student(student, question: Question) -> Deadline:
@@ -93,7 +105,10 @@ def deadlines_for_question(question: Question, student_ids: Iterable[int]) -> di
         .filter(Q(question=question) | Q(module_id=question.module_id))
         .order_by("-created_at", "-id")
     )
-    return {sid: _deadline(question, _applicable(extensions, question, sid, sections.get(sid))) for sid in student_ids}
+    return {
+        sid: _deadline(question, _applicable(extensions, question, sid, {sections.get(sid)} - {None}))
+        for sid in student_ids
+    }
 
 
 def accepts_answer(question: Question, deadline: Deadline, now: datetime) -> bool:

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from courses.deadlines import Deadline, accepts_answer, deadlines_for_student, question_deadline, student_extensions
 from courses.models import STAFF_ROLES, Enrollment, EnrollmentStatus, Module, Question, Response, Role
 
 
@@ -27,22 +28,36 @@ def enrollments_for(user) -> QuerySet[Enrollment]:
 
 
 def due_soon_for_student(user, now: datetime, limit: int = 8) -> list[Question]:
-    """Open questions the user still has to submit, soonest deadline first, each with `has_draft` (one query)."""
+    """Open questions the user still has to submit, soonest own deadline first (two queries).
+
+    Each question carries `has_draft` and `deadline` (the student's own, from courses.deadlines).
+    Candidates are the questions due from now on, and those with any extension for the user or
+    their section (which may move the deadline either way); their deadlines then decide.
+    """
     mine = Response.objects.filter(student=user, question=OuterRef("pk"))
-    return list(
+    extended = student_extensions(user).filter(Q(question=OuterRef("pk")) | Q(module=OuterRef("module")))
+    candidates = list(
         Question.objects.filter(
             module__course__enrollments__user=user,
             module__course__enrollments__role=Role.STUDENT,
             module__course__enrollments__status=EnrollmentStatus.ACTIVE,
             module__is_published=True,
-            due_at__gte=now,
         )
+        .filter(Q(due_at__gte=now) | Exists(extended))
         .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
         .filter(~Exists(mine.filter(status="submitted")))
         .annotate(has_draft=Exists(mine.exclude(text="")))
         .select_related("module__course")
-        .order_by("due_at", "module__number", "number")[:limit]
+        .order_by("due_at", "module__number", "number")
     )
+    deadlines = deadlines_for_student(user, candidates)
+    due = []
+    for question in candidates:
+        question.deadline = deadlines[question.pk]
+        if question.deadline.due_at is not None and question.deadline.due_at >= now:
+            due.append(question)
+    due.sort(key=lambda q: (q.deadline.due_at, q.module.number, q.number))
+    return due[:limit]
 
 
 def get_enrollment(user, course_slug: str) -> Enrollment:
@@ -106,16 +121,18 @@ class QuestionRow:
     grade: object | None
     status: str
     has_unsubmitted_changes: bool
+    deadline: Deadline
 
 
-def question_status(question: Question, response: Response | None, grade, now: datetime) -> str:
+def question_status(question: Question, response: Response | None, grade, now: datetime,
+                    deadline: Deadline | None = None) -> str:
     if grade is not None:
         return QuestionStatus.GRADED
     if response is not None and response.is_submitted:
         return QuestionStatus.LATE if response.is_late else QuestionStatus.SUBMITTED
     if not question.is_open(now):
         return QuestionStatus.NOT_OPEN
-    if question.is_past_due(now) and question.late_policy == "reject":
+    if not accepts_answer(question, deadline or question_deadline(question), now):
         return QuestionStatus.CLOSED
     if response is not None and response.text.strip():
         return QuestionStatus.DRAFT
@@ -123,7 +140,8 @@ def question_status(question: Question, response: Response | None, grade, now: d
 
 
 def question_rows_for_student(student, questions: list[Question], now: datetime) -> list[QuestionRow]:
-    """Status rows for a student over a list of questions (two queries whatever their number)."""
+    """Status rows for a student over a list of questions, each with the student's own deadline
+    (three queries whatever their number: responses, released grades, extensions)."""
     from grading.selectors import released_grades_for_student
 
     responses = {
@@ -131,17 +149,20 @@ def question_rows_for_student(student, questions: list[Question], now: datetime)
         for r in Response.objects.filter(student=student, question__in=questions)
     }
     grades = released_grades_for_student(student, questions)
+    deadlines = deadlines_for_student(student, questions)
     rows = []
     for question in questions:
         response = responses.get(question.pk)
         grade = grades.get(question.pk)
+        question.deadline = deadline = deadlines[question.pk]
         rows.append(
             QuestionRow(
                 question=question,
                 response=response,
                 grade=grade,
-                status=question_status(question, response, grade, now),
+                status=question_status(question, response, grade, now, deadline),
                 has_unsubmitted_changes=bool(response and response.has_unsubmitted_changes),
+                deadline=deadline,
             )
         )
     return rows

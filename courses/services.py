@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from courses.models import LatePolicy, Question, Response, ResponseRevision, ResponseStatus, RevisionKind
+from courses.deadlines import Deadline, accepts_answer, deadline_for_student
+from courses.models import Question, Response, ResponseRevision, ResponseStatus, RevisionKind
 from courses.wordcount import count_words
 from reflect_site.input import InputError, savable_text
 
@@ -81,12 +82,12 @@ def word_range_message(question: Question, words: int) -> str:
     )
 
 
-def _check_window(question: Question, now: datetime) -> None:
+def _check_window(question: Question, deadline: Deadline, now: datetime) -> None:
     if not question.is_open(now):
         raise QuestionNotOpen(f"This question opens at {timezone.localtime(question.opens_at):%Y-%m-%d %H:%M %Z}.")
-    if question.is_past_due(now) and question.late_policy == LatePolicy.REJECT:
+    if not accepts_answer(question, deadline, now):
         raise DeadlinePassed(
-            f"The deadline ({timezone.localtime(question.due_at):%Y-%m-%d %H:%M %Z}) has passed; "
+            f"The deadline ({timezone.localtime(deadline.due_at):%Y-%m-%d %H:%M %Z}) has passed; "
             "this answer is now read-only."
         )
 
@@ -146,7 +147,10 @@ def _apply(
         response.submitted_at = now
         response.submitted_word_count = words
         response.submission_count += 1
-        response.is_late = question.is_past_due(now)
+        # The student's own deadline, read under the row lock: an extension granted meanwhile has
+        # either committed (and counts here) or waits for this lock before recomputing the flag.
+        response.late_seconds = deadline_for_student(student, question).seconds_late(now)
+        response.is_late = response.late_seconds is not None
     elif submit:
         error = WordCountOutOfRange(word_range_message(question, words), response)
     response.save()
@@ -161,7 +165,8 @@ def _save(*, student, question: Question, text: str, base_version: int, submit: 
           now: datetime | None) -> SaveOutcome:
     now = now or timezone.now()
     check_answer_size(text)
-    _check_window(question, now)
+    deadline = deadline_for_student(student, question)
+    _check_window(question, deadline, now)
     with transaction.atomic():
         response, changed, error = _apply(
             student=student, question=question, text=text, base_version=base_version, submit=submit, now=now

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
+from courses.deadlines import accepts_answer, question_deadline
 from courses.models import STAFF_ROLES, Question, Role
 from courses.services import (
     ResponseError,
@@ -39,7 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
     """A course's modules."""
     enrollment = selectors.get_enrollment(request.user, course_slug)
-    modules = list(selectors.modules_with_question_counts(enrollment.course))
+    modules = list(selectors.modules_with_question_counts(enrollment.course, enrollment))
     return render(request, "courses/course.html", {
         "course": enrollment.course, "enrollment": enrollment, "modules": modules,
         "is_staff_view": enrollment.role in STAFF_ROLES,
@@ -54,6 +55,7 @@ def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> H
     questions = list(module.questions.all())
     for question in questions:
         question.module = module
+        question.deadline = question_deadline(question)  # staff see the question's; students' rows their own
     is_staff_view = enrollment.role in STAFF_ROLES
     rows = [] if is_staff_view else selectors.question_rows_for_student(request.user, questions, timezone.now())
     return render(request, "courses/module.html", {
@@ -67,16 +69,19 @@ def _question_context(request: HttpRequest, question: Question, enrollment, **ex
     is_staff_view = enrollment.role in STAFF_ROLES
     response = None
     row = None
+    deadline = question_deadline(question)
     if not is_staff_view:
         row = selectors.question_rows_for_student(request.user, [question], now)[0]
         response = row.response
+        deadline = row.deadline  # the student's own, extensions included
     text = extra.pop("text", None)
     if text is None:
         text = response.text if response else ""
     version = extra.pop("version", None)
     if version is None:
         version = response.version if response else 0
-    past_due = question.is_past_due(now)
+    question.deadline = deadline
+    past_due = deadline.is_past(now)
     context = {
         "course": question.module.course,
         "module": question.module,
@@ -89,9 +94,10 @@ def _question_context(request: HttpRequest, question: Question, enrollment, **ex
         "version": version,
         "word_count": count_words(text),
         "is_open": question.is_open(now),
+        "deadline": deadline,
         "past_due": past_due,
-        "read_only": (past_due and question.late_policy == "reject") or not question.is_open(now),
-        "will_be_late": past_due and question.late_policy != "reject",
+        "read_only": not accepts_answer(question, deadline, now),
+        "will_be_late": past_due and accepts_answer(question, deadline, now),
         "bands": list(question.bands.all()) if is_staff_view else [],
     }
     context.update(extra)

@@ -1,11 +1,13 @@
 """The student's pages: what they show, what they hide, and how many queries they cost."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from courses.models import Response, ResponseRevision
+from courses.models import Question, Response, ResponseRevision
 from courses.tests.factories import enroll, make_module, make_question, make_response, make_user, words
 
 pytestmark = pytest.mark.django_db
@@ -206,9 +208,11 @@ class TestQueryCounts:
     @pytest.mark.parametrize("size", [(1, 1, 1), (5, 4, 6)])
     def test_dashboard(self, client, world, django_assert_num_queries, size):
         self._grow(world, *size)
+        Question.objects.update(due_at=timezone.now() + timedelta(days=2))  # so "Due next" lists them
         client.force_login(world.student)
-        # session, user, enrollments with courses and module counts, questions due next, recent notices
-        with django_assert_num_queries(5):
+        # session, user, enrollments with courses and module counts, questions due next, my extensions
+        # (courses.deadlines), recent notices
+        with django_assert_num_queries(6):
             assert client.get("/").status_code == 200
 
     @pytest.mark.parametrize("size", [(1, 1, 1), (5, 4, 6)])
@@ -223,14 +227,14 @@ class TestQueryCounts:
     def test_module_page(self, client, world, django_assert_num_queries, size):
         self._grow(world, *size)
         client.force_login(world.student)
-        # session, user, enrollment+course, module, questions, my responses, my released grades
-        with django_assert_num_queries(7):
+        # session, user, enrollment+course, module, questions, my responses, my released grades, my extensions
+        with django_assert_num_queries(8):
             assert client.get(reverse("courses:module", args=[world.course.slug, world.module.slug])).status_code == 200
 
     @pytest.mark.parametrize("size", [(1, 1, 1), (5, 4, 6)])
     def test_question_page(self, client, world, django_assert_num_queries, size):
         self._grow(world, *size)
         client.force_login(world.student)
-        # session, user, question+module+course, enrollment, my response, my released grade
-        with django_assert_num_queries(6):
+        # session, user, question+module+course, enrollment, my response, my released grade, my extensions
+        with django_assert_num_queries(7):
             assert client.get(reverse("courses:question", args=[world.question.pk])).status_code == 200
