@@ -23,6 +23,7 @@ urlpatterns = [
     path("join/", join_views.join, name="join"),
     path("manage/<slug:course_slug>/", include("courses.people_urls")),
     path("manage/<slug:course_slug>/", include("courses.copy_urls")),
+    path("manage/<slug:course_slug>/", include("courses.extension_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("manage/", include("courses.manage_urls")),
