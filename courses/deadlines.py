@@ -49,10 +49,16 @@ def question_deadline(question: Question) -> Deadline:
 
 
 def _applicable(extensions: Iterable[Extension], question: Question, student_id: int, section_ids: Collection[int]):
-    for extension in extensions:  # newest first
-        if extension.question_id not in (None, question.pk):
+    return applicable_extension(extensions, question.pk, question.module_id, student_id, section_ids)
+
+
+def applicable_extension(extensions: Iterable[Extension], question_id: int, module_id: int, student_id: int,
+                         section_ids: Collection[int]) -> Extension | None:
+    """Of `extensions` (newest first), the one that decides this student's deadline on this question, if any."""
+    for extension in extensions:
+        if extension.question_id not in (None, question_id):
             continue
-        if extension.module_id not in (None, question.module_id):
+        if extension.module_id not in (None, module_id):
             continue
         if extension.student_id is not None and extension.student_id != student_id:
             continue
@@ -118,15 +124,48 @@ def accepts_answer(question: Question, deadline: Deadline, now: datetime) -> boo
     return not deadline.is_past(now) or question.late_policy != LatePolicy.REJECT
 
 
+def days_late(late_seconds: int | None) -> int:
+    """Started days late: a minute late is one day, 24 hours and a second is two."""
+    return math.ceil(late_seconds / 86_400) if late_seconds else 0
+
+
 def penalty_percent(question: Question, late_seconds: int | None) -> int:
-    """Percent off a late answer's score: per started day late, up to the cap; 0 unless the policy is a penalty."""
+    """Percent off a late answer's score: per started day late, up to the cap; 0 unless the policy is a penalty.
+
+    `question` may be anything with `late_policy`, `late_penalty_per_day` and `late_penalty_cap`.
+    """
     if question.late_policy != LatePolicy.PENALTY or not late_seconds:
         return 0
-    days = math.ceil(late_seconds / 86_400)
-    return min(question.late_penalty_cap, days * question.late_penalty_per_day)
+    return min(question.late_penalty_cap, days_late(late_seconds) * question.late_penalty_per_day)
 
 
 def penalised_score(score: int, percent: int) -> Decimal:
     """The score after the penalty, to two decimals (7 with 10 % off is 6.30)."""
     kept = Decimal(score) * (100 - percent) / 100
     return kept.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class LateScore:
+    """A score with its late penalty: both kept, the penalty derived from the answer's lateness and the policy."""
+
+    score: int
+    percent: int
+    days: int
+    penalised: Decimal
+
+    @property
+    def penalised_display(self) -> str:
+        return format_score(self.penalised)
+
+
+def late_score(question: Question, late_seconds: int | None, score: int) -> LateScore:
+    percent = penalty_percent(question, late_seconds)
+    return LateScore(score=score, percent=percent, days=days_late(late_seconds) if percent else 0,
+                     penalised=penalised_score(score, percent))
+
+
+def format_score(value: Decimal | int) -> str:
+    """6.30 stays "6.30"; 7.00 is "7"."""
+    value = Decimal(value)
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"

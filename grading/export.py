@@ -11,12 +11,14 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from itertools import islice
 
 from django.contrib.auth import get_user_model
 
 from courses.csv_safety import neutralise
-from courses.models import Course, EnrollmentStatus, Question, Role
+from courses.deadlines import penalised_score, penalty_percent
+from courses.models import Course, EnrollmentStatus, LatePolicy, Question, Role
 from grading.models import Grade
 
 FORMATS = ("csv", "canvas")
@@ -37,6 +39,22 @@ class QuestionColumn:
     title: str
     points: int
     released: bool
+    module_id: int = 0
+    late_policy: str = LatePolicy.REJECT
+    late_penalty_per_day: int = 0
+    late_penalty_cap: int = 0
+
+    @property
+    def has_penalty(self) -> bool:
+        return self.late_policy == LatePolicy.PENALTY
+
+    def score(self, score: int, late_seconds: int | None) -> int | Decimal:
+        """The score the gradebook and exports use: after the late penalty (courses.deadlines), an int if whole."""
+        percent = penalty_percent(self, late_seconds)
+        if not percent:
+            return score
+        kept = penalised_score(score, percent)
+        return int(kept) if kept == kept.to_integral_value() else kept
 
     @property
     def short(self) -> str:
@@ -85,7 +103,7 @@ def gradebook_layout(course: Course) -> Layout:
         Question.objects.filter(module__course=course)
         .order_by("module__number", "number")
         .values("id", "number", "grade_id", "title", "points", "module__number", "module__title",
-                "release__released")
+                "release__released", "module_id", "late_policy", "late_penalty_per_day", "late_penalty_cap")
     )
     modules: dict[int, ModuleColumn] = {}
     for row in rows:
@@ -93,12 +111,14 @@ def gradebook_layout(course: Course) -> Layout:
         module.questions.append(QuestionColumn(
             question_id=row["id"], module_number=row["module__number"], number=row["number"],
             grade_id=row["grade_id"], title=row["title"], points=row["points"],
-            released=bool(row["release__released"]),
+            released=bool(row["release__released"]), module_id=row["module_id"], late_policy=row["late_policy"],
+            late_penalty_per_day=row["late_penalty_per_day"], late_penalty_cap=row["late_penalty_cap"],
         ))
     return Layout(list(modules.values()))
 
 
-def totals(layout: Layout, scores: dict[int, int]) -> tuple[list[int | None], int | None]:
+def totals(layout: Layout, scores: dict[int, int | Decimal]) -> tuple[list[int | Decimal | None],
+                                                                       int | Decimal | None]:
     """Module totals and the course total of the graded questions; None where nothing is graded."""
     module_totals = []
     for module in layout.modules:
@@ -149,9 +169,14 @@ def export_rows(
         yield ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *map(canvas_assignment_name, columns)]
         yield ["Points Possible", "", "", "", "", *(c.points for c in columns)]
     else:
-        yield ["identifier", "name", "email", *(c.label for c in columns), *(m.label for m in layout.modules),
-               layout.total_label]
+        # Scores are after any late penalty; a column whose question has one says so, as do totals that include one.
+        note = " after late penalty"
+        yield ["identifier", "name", "email",
+               *(f"{c.label}{note if c.has_penalty else ''}" for c in columns),
+               *(f"{m.label}{note if any(q.has_penalty for q in m.questions) else ''}" for m in layout.modules),
+               f"{layout.total_label}{note if any(c.has_penalty for c in columns) else ''}"]
     hidden = {c.question_id for c in columns if grades == "released" and not c.released}
+    by_id = {c.question_id: c for c in columns}
 
     students = (
         get_user_model().objects.filter(enrollments__course=course, enrollments__role=Role.STUDENT,
@@ -164,12 +189,12 @@ def export_rows(
         scores: dict[int, dict[int, int]] = {row[0]: {} for row in batch}
         graded = (
             Grade.objects.filter(response__student_id__in=list(scores), response__question__module__course=course)
-            .values_list("response__student_id", "response__question_id", "score")
+            .values_list("response__student_id", "response__question_id", "score", "response__late_seconds")
             .iterator(chunk_size=chunk_size)
         )
-        for student_id, question_id, score in graded:
+        for student_id, question_id, score, late_seconds in graded:
             if question_id not in hidden:
-                scores[student_id][question_id] = score
+                scores[student_id][question_id] = by_id[question_id].score(score, late_seconds)
         for student_id, username, first_name, last_name, email in batch:
             mine = scores[student_id]
             cells = [mine.get(c.question_id, "") for c in columns]

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from html import escape
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import Cast, Ceil, Least
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
-from courses.models import Course, EnrollmentStatus, Response, ResponseStatus, Role
+from courses.deadlines import applicable_extension, format_score
+from courses.models import Course, EnrollmentStatus, Extension, Response, ResponseStatus, Role
 from grading import selectors
 from grading.analytics import course_analytics
 from grading.export import FORMATS, GRADE_SCOPES, Layout, export_lines, gradebook_layout, totals
@@ -45,6 +48,7 @@ class Cell:
     css: str = ""
     title: str = ""
     late: bool = False
+    extended: bool = False
     regrade: str = ""
     review: bool = False
 
@@ -52,6 +56,8 @@ class Cell:
         # Built here rather than in the template: a page has thousands of cells and the template engine
         # would spend most of the request on them.
         markers = ""
+        if self.extended:
+            markers += '<span class="mk extended" title="extended deadline">E</span>'
         if self.late:
             markers += '<span class="mk late" title="late">L</span>'
         if self.regrade:
@@ -66,7 +72,11 @@ class Cell:
 class Row:
     student: dict
     cells: list[Cell] = field(default_factory=list)
-    total: int | None = None
+    total: int | Decimal | None = None
+
+    @property
+    def total_display(self) -> str:
+        return "" if self.total is None else format_score(self.total)
 
     @property
     def cells_html(self) -> SafeString:
@@ -88,51 +98,92 @@ def _ordered(students: QuerySet, layout: Layout, key: str, descending: bool) -> 
     if key == "name":
         return students.order_by(*(f"-{f}" if descending else f for f in NAME_ORDER))
     if key.startswith("q"):
+        column = next(c for c in layout.questions if f"q{c.question_id}" == key)
         sort_value = Subquery(
-            Grade.objects.filter(response__student=OuterRef("pk"), response__question_id=key[1:]).values("score")[:1]
+            Grade.objects.filter(response__student=OuterRef("pk"), response__question_id=column.question_id)
+            .annotate(kept=_kept_score([column], "score", "response__late_seconds", "response__question_id"))
+            .values("kept")[:1]
         )
     else:
         # Filtering on the layout's question ids spares the joins to questions and modules.
         modules = layout.modules if key == "total" else [m for m in layout.modules if f"m{m.number}" == key]
-        question_ids = [q.question_id for m in modules for q in m.questions]
-        sort_value = Sum("responses__grade__score", filter=Q(responses__question_id__in=question_ids))
+        columns = [q for m in modules for q in m.questions]
+        sort_value = Sum(_kept_score(columns, "responses__grade__score", "responses__late_seconds",
+                                     "responses__question_id"),
+                         filter=Q(responses__question_id__in=[c.question_id for c in columns]))
     value = F("sort_value")
     return students.annotate(sort_value=sort_value).order_by(
         value.desc(nulls_last=True) if descending else value.asc(nulls_last=True), *NAME_ORDER
     )
 
 
-def _rows(layout: Layout, students: list[dict]) -> list[Row]:
-    """One row per student with a cell per question and module total; one query for all cells."""
+def _kept_score(columns, score: str, late_seconds: str, question_id: str):
+    """SQL for the score after the late penalty (as courses.deadlines.penalty_percent), for sorting.
+
+    One branch per penalty question of the layout, so it needs no join to the questions; the plain
+    score when none has a penalty.
+    """
+    penalised = [c for c in columns if c.has_penalty]
+    if not penalised:
+        return F(score)
+    days = Ceil(Cast(F(late_seconds), FloatField()) / Value(86_400.0))
+    percent = Case(
+        *(When(Q(**{question_id: c.question_id, f"{late_seconds}__gt": 0}),
+               then=Least(Value(float(c.late_penalty_cap)), days * Value(float(c.late_penalty_per_day))))
+          for c in penalised),
+        default=Value(0.0), output_field=FloatField(),
+    )
+    return ExpressionWrapper(Cast(F(score), FloatField()) * (Value(100.0) - percent) / Value(100.0),
+                             output_field=FloatField())
+
+
+def _rows(layout: Layout, students: list[dict], extensions: list[Extension]) -> list[Row]:
+    """One row per student with a cell per question and module total; one query for all cells.
+
+    `students` carry their `section_id`; `extensions` are the course's, newest first, for the E marker.
+    """
     found = (
         Response.objects.filter(student_id__in=[s["id"] for s in students],
                                 question_id__in=[c.question_id for c in layout.questions])
         .order_by()
         .values_list("student_id", "question_id", "status", "is_late", "grade__score", "grade__needs_review",
-                     "regrade_request__status")
+                     "regrade_request__status", "late_seconds")
     )
     by_student: dict[int, dict[int, tuple]] = {s["id"]: {} for s in students}
     for student_id, question_id, *rest in found:
         by_student[student_id][question_id] = rest
+    columns = {c.question_id: c for c in layout.questions}
     rows = []
     for student in students:
         mine = by_student[student["id"]]
-        scores = {qid: r[2] for qid, r in mine.items() if r[2] is not None}
+        scores = {qid: columns[qid].score(r[2], r[5]) for qid, r in mine.items() if r[2] is not None}
         module_totals, total = totals(layout, scores)
         row = Row(student=student, total=total)
+        sections = {student["section_id"]} - {None}
         for module, module_total in zip(layout.modules, module_totals, strict=True):
             for column in module.questions:
-                status, late, score, review, regrade = mine.get(column.question_id, (None, False, None, False, None))
+                status, late, score, review, regrade, late_seconds = mine.get(
+                    column.question_id, (None, False, None, False, None, None))
                 if score is not None:
-                    cell = Cell(text=str(score), css="graded", title=f"{column.short}: {score}/{column.points}")
+                    kept = scores[column.question_id]
+                    title = f"{column.short}: {format_score(kept)}/{column.points}"
+                    if kept != score:
+                        title += f" after the late penalty ({score} before)"
+                    cell = Cell(text=format_score(kept), css="graded", title=title)
                 elif status == ResponseStatus.SUBMITTED:
                     cell = Cell(css="ungraded", title=f"{column.short}: submitted, not graded")
                 else:
                     cell = Cell(css="missing", title=f"{column.short}: nothing submitted")
                 cell.late, cell.review, cell.regrade = bool(late), bool(review), regrade or ""
+                if extensions:
+                    extension = applicable_extension(extensions, column.question_id, column.module_id,
+                                                     student["id"], sections)
+                    cell.extended = bool(extension and extension.due_at)
+                    if cell.extended:
+                        cell.title += ", extended deadline"
                 row.cells.append(cell)
-            row.cells.append(Cell(text="" if module_total is None else str(module_total), css="module-total",
-                                  title=f"Module {module.number} total"))
+            row.cells.append(Cell(text="" if module_total is None else format_score(module_total),
+                                  css="module-total", title=f"Module {module.number} total"))
         rows.append(row)
     return rows
 
@@ -167,8 +218,11 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
     offset = (page - 1) * per_page
     page_students = list(
         _ordered(students, layout, key, descending)[offset: offset + per_page]
-        .values("id", "username", "first_name", "last_name", "email")
+        # The section of this course's enrollment (the filter's join), for the extended-deadline marker.
+        .values("id", "username", "first_name", "last_name", "email", section_id=F("enrollments__section_id"))
     )
+    extensions = list(Extension.objects.filter(course=course).order_by("-created_at", "-id")
+                      .only("question_id", "module_id", "student_id", "section_id", "due_at"))
 
     def link(**params) -> str:
         query = {"sort": requested, "per_page": per_page, "page": page, "dropped": "1" if show_dropped else "",
@@ -190,7 +244,7 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
         "course": course,
         "layout": layout,
         "modules": modules,
-        "rows": _rows(layout, page_students),
+        "rows": _rows(layout, page_students, extensions),
         "name_sort": sort_link("name"),
         "total_sort": sort_link("total"),
         "sort_label": keys[key] + (" (high to low)" if descending and key != "name" else ""),

@@ -10,6 +10,7 @@ from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
+from courses.deadlines import late_score
 from courses.models import (
     STAFF_ROLES,
     Course,
@@ -395,6 +396,10 @@ def student_grade_context(*, response: Response) -> dict:
     grade = None
     if released:
         grade = Grade.objects.select_related("band").filter(response=response).first()
+    if grade is not None:
+        # Raw score and late penalty, both shown: the penalty is derived from the answer's lateness
+        # (against the student's own deadline) and the question's policy, never stored.
+        grade.late = late_score(question, response.late_seconds, grade.score)
     regrade = RegradeRequest.objects.filter(response=response).first()
     deadline = regrade_deadline(release, question.module.course)
     can_request = bool(
