@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
-from courses.deadlines import accepts_answer, question_deadline
+from courses.deadlines import accepts_answer, deadline_for_student, question_deadline
 from courses.models import STAFF_ROLES, Question, Role
 from courses.services import (
     ResponseError,
@@ -219,6 +219,7 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
     response = selectors.get_response_for_student(request.user, pk)
     revisions = list(response.revisions.order_by("-created_at", "-id"))
+    response.question.deadline = deadline_for_student(request.user, response.question)
     context = {
         "response": response, "question": response.question, "module": response.question.module,
         "course": response.question.module.course, "revisions": revisions,
