@@ -1,5 +1,8 @@
 """Fuzz every endpoint that takes user input, as every role, with hostile values.
 
+The endpoints in ENDPOINTS are fuzzed field by field (a valid request with one field made hostile,
+a field missing, extra fields, deep JSON, broken bytes); every other URL of the access matrix is
+fuzzed from its case's valid data, so a new view is covered as soon as its access case exists.
 For each request the site must:
 - never answer 5xx (the test client re-raises a view's exception, so a crash fails here too);
 - answer bad input with a 4xx that says why: JSON {"error": ...} from JSON endpoints, a visible
