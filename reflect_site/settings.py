@@ -296,5 +296,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Django's own handlers would print its errors a second time, unformatted; let them reach the root's.
-    "loggers": {"django": {"handlers": [], "propagate": True}},
+    "loggers": {
+        "django": {"handlers": [], "propagate": True},
+        # django-axes logs every successful login at INFO; lockouts and failures are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }
