@@ -28,7 +28,9 @@ import argparse
 import csv
 import json
 import os
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import threading
@@ -54,6 +56,16 @@ STUDENTS = 400  # 50 steady writers and 300 rush submitters, each their own
 TAS = 15  # 5 for the steady scenario, 10 for grading day
 GRADING_QUESTIONS = 8
 P95_TARGET_MS = 150
+# Which endpoint a request line in the server's log is, by method and path (as the Locust users name them).
+ENDPOINTS = [
+    ("POST", re.compile(r"^/questions/\d+/save$"), "autosave"),
+    ("POST", re.compile(r"^/questions/\d+/submit$"), "submit"),
+    ("GET", re.compile(r"^/questions/\d+/$"), "question page"),
+    ("GET", re.compile(r"^/responses/\d+/$"), "response page"),
+    ("GET", re.compile(r"^/grading/questions/\d+/$"), "queue page"),
+    ("GET", re.compile(r"^/grading/responses/\d+/$"), "grading page"),
+    ("POST", re.compile(r"^/grading/responses/\d+/save/$"), "grade save"),
+]
 TARGET_ENDPOINTS = ("autosave", "grading page")
 
 SETUP = """
@@ -117,16 +129,21 @@ class Scenario:
     outage_s: float = 5
 
 
+STEADY_RAMP_S = 55 / 2  # users join two a second, as a class logs on, not all in one instant
+
+
 def scenarios(scale: float, restart: bool) -> list[Scenario]:
     rush_window = 120 * scale
     chosen = [
-        Scenario("steady", {"SteadyStudent": 50, "SteadyTA": 5}, 90 * scale, 10, check_targets=True),
+        # Measured for 90 s once everyone is writing (Locust's figures restart when the last user has joined).
+        Scenario("steady", {"SteadyStudent": 50, "SteadyTA": 5}, STEADY_RAMP_S + 90 * scale, 2, check_targets=True),
         Scenario("deadline rush", {"RushStudent": 300}, rush_window + 15, 100, reset_stats=False),
         Scenario("grading day", {"GradingDayTA": 10}, 90 * scale, 5),
     ]
     if restart:
-        chosen.append(Scenario("steady, PostgreSQL restarted", {"SteadyStudent": 50, "SteadyTA": 5}, 60 * scale, 10,
-                               reset_stats=False, restart_at_s=20 * scale))
+        chosen.append(Scenario("steady, PostgreSQL restarted", {"SteadyStudent": 50, "SteadyTA": 5},
+                               STEADY_RAMP_S + 60 * scale, 2, reset_stats=False,
+                               restart_at_s=STEADY_RAMP_S + 20 * scale))
     return chosen
 
 
@@ -242,6 +259,28 @@ def verify(database_url: str, recorded: dict) -> dict[str, list[str]]:
     return problems
 
 
+def server_times(log_path: Path, offset: int) -> dict[str, list[float]]:
+    """Milliseconds the app spent on each request (reflect's request log), from byte `offset` of gunicorn's log."""
+    times: dict[str, list[float]] = defaultdict(list)
+    with open(log_path, "rb") as log:
+        log.seek(offset)
+        for line in log:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue  # gunicorn's own lines
+            if entry.get("logger") != "reflect.request" or "duration_ms" not in entry:
+                continue
+            for method, path, name in ENDPOINTS:
+                if entry.get("method") == method and path.match(entry.get("path", "")):
+                    times[name].append(entry["duration_ms"])
+    return times
+
+
+def _percentile(values: list[float], q: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
 def _ms(row: dict, column: str) -> str:
     value = row.get(column, "")
     return f"{float(value):8.0f}" if value not in ("", "N/A") else f"{'-':>8}"
@@ -252,13 +291,17 @@ def report(scenario: Scenario, result: dict, problems: dict[str, list[str]]) -> 
     rows = {name: row for name, row in result["stats"].items() if name != "Aggregated"}
     print(f"\n== {scenario.name}: " + ", ".join(f"{n} {cls}" for cls, n in scenario.users.items())
           + f", {scenario.run_s:.0f} s (load average now {os.getloadavg()[0]:.1f})")
-    print(f"{'endpoint':34}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'errors':>8}")
+    print(f"{'endpoint':34}{'requests':>9}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'errors':>8}"
+          f"{'app p50':>9}{'app p95':>9}")
     if scenario.reset_stats:
         print("(times and request counts after every user has started; errors over the whole run)")
-    failures = result["failures"]
+    print("(p50..p99 as Locust saw them; app p50/p95: time inside Django, from the server's log, whole run)")
+    failures, app = result["failures"], result["server_times"]
     for name, row in sorted(rows.items()):
+        inside = (f"{_percentile(app[name], 50):9.0f}{_percentile(app[name], 95):9.0f}" if app.get(name)
+                  else f"{'-':>9}{'-':>9}")
         print(f"{name:34}{row['Request Count']:>9}{_ms(row, '50%')}{_ms(row, '95%')}{_ms(row, '99%')}"
-              f"{failures.get(name, 0):>8}")
+              f"{failures.get(name, 0):>8}{inside}")
     unavailable = sum(counts.get("503", 0) for counts in result["statuses"].values())
     server_errors = sum(count for counts in result["statuses"].values() for status, count in counts.items()
                         if status.isdigit() and int(status) >= 500)
@@ -299,6 +342,8 @@ def main() -> None:
                         help="Multiply every scenario's duration (the rush's two minutes too); 1 is the stated run.")
     parser.add_argument("--restart-postgres", action="store_true",
                         help="Add a fourth run: steady load with PostgreSQL stopped for 5 s and started again.")
+    parser.add_argument("--only", action="append", choices=["steady", "deadline rush", "grading day"],
+                        help="Run only this scenario (repeatable); all three by default.")
     args = parser.parse_args()
     if shutil.which("runuser") is None and os.geteuid() == 0:
         raise SystemExit("Running as root needs runuser to start PostgreSQL as the postgres user.")
@@ -309,7 +354,8 @@ def main() -> None:
           "PostgreSQL in a private cluster.", flush=True)
     with private_postgres() as cluster:
         database_url = cluster.create_database("reflect_load")
-        env = production_env(database_url, new_secret_key(), LOG_LEVEL="WARNING")
+        # INFO: reflect's one line per request, with the time it took inside Django.
+        env = production_env(database_url, new_secret_key(), LOG_LEVEL="INFO")
         print("Migrating and loading the fixture…", flush=True)
         data = prepare_database(env, f"STUDENTS, TAS, GRADING_QUESTIONS = {STUDENTS}, {TAS}, {GRADING_QUESTIONS}\n"
                                 + SETUP)
@@ -318,11 +364,16 @@ def main() -> None:
         print(f"  {STUDENTS} students, {TAS} TAs, {GRADING_QUESTIONS} questions of submitted answers to grade "
               f"({time.monotonic() - started:.0f} s)", flush=True)
         all_held = True
+        (OUT / "gunicorn.log").unlink(missing_ok=True)
         with app_server(env, workers=WORKERS, log_path=OUT / "gunicorn.log") as server:
-            for scenario in scenarios(args.time_scale, args.restart_postgres):
+            chosen = [s for s in scenarios(args.time_scale, args.restart_postgres)
+                      if not args.only or s.name in args.only or s.restart_at_s is not None]
+            for scenario in chosen:
                 print(f"Running {scenario.name} for {scenario.run_s:.0f} s…", flush=True)
                 restarter = restart_postgres_during(scenario, cluster)
+                log_offset = (OUT / "gunicorn.log").stat().st_size
                 result = run_locust(scenario, server.url, data_path, args.time_scale)
+                result["server_times"] = server_times(OUT / "gunicorn.log", log_offset)
                 if restarter is not None:
                     restarter.join()
                 all_held &= report(scenario, result, verify(database_url, result))

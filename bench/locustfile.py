@@ -162,6 +162,9 @@ class SteadyStudent(Student):
         super().on_start()
         self.question = DATA["steady_question"]
         self.ready = self.open_question()
+        # Users join in batches; without this, whole batches would save at the same instant every 2 s,
+        # queueing behind each other as no class of students typing ever does.
+        gevent.sleep(self.rng.uniform(0, 2))
 
     @task
     def type_and_autosave(self) -> None:
