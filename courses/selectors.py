@@ -186,6 +186,19 @@ def modules_with_question_counts(course, enrollment: Enrollment | None = None) -
     ).order_by("number")
 
 
+def next_due_for_student(user, modules: list[Module], now: datetime) -> None:
+    """Set each module's `next_due` (and `next_due_extended`) from the student's own deadlines (two queries:
+    the modules' questions, the student's extensions)."""
+    questions = list(Question.objects.filter(module__in=modules).only("id", "module_id", "due_at"))
+    deadlines = deadlines_for_student(user, questions)
+    for module in modules:
+        upcoming = [deadlines[q.pk] for q in questions
+                    if q.module_id == module.pk and deadlines[q.pk].due_at and deadlines[q.pk].due_at >= now]
+        soonest = min(upcoming, key=lambda d: d.due_at, default=None)
+        module.next_due = soonest.due_at if soonest else None
+        module.next_due_extended = bool(soonest and soonest.extended)
+
+
 def get_course_for_manager(user, course_slug: str) -> tuple[Enrollment, bool]:
     """The course's staff enrollment and whether it may change things (instructors may; TAs read).
 

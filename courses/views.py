@@ -41,6 +41,8 @@ def course_detail(request: HttpRequest, course_slug: str) -> HttpResponse:
     """A course's modules."""
     enrollment = selectors.get_enrollment(request.user, course_slug)
     modules = list(selectors.modules_with_question_counts(enrollment.course, enrollment))
+    if enrollment.role == Role.STUDENT:
+        selectors.next_due_for_student(request.user, modules, timezone.now())
     return render(request, "courses/course.html", {
         "course": enrollment.course, "enrollment": enrollment, "modules": modules,
         "is_staff_view": enrollment.role in STAFF_ROLES,

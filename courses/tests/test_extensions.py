@@ -4,7 +4,7 @@ written, followed everywhere a student meets their deadline, and late flags reco
 from __future__ import annotations
 
 import zoneinfo
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -286,3 +286,17 @@ def test_an_extension_that_ends_before_now_drops_a_question_from_due_next(client
                     student=world.student, question=second)
     client.force_login(world.student)
     assert client.get("/").context["due_soon"] == []  # the first is submitted, the second's own deadline passed
+
+
+def test_the_course_page_shows_the_students_own_next_deadline(client, late):
+    late.course.time_zone = "Asia/Tokyo"
+    late.course.save()
+    make_question(late.module, 2, due_at=PAST_DUE)
+    extension_grant(course=late.course, granted_by=late.instructor, due_at=datetime(2031, 3, 4, 1, 0, tzinfo=UTC),
+                    reason="r", student=late.student, module=late.module)
+    client.force_login(late.student)
+    page = client.get(reverse("courses:course", args=[late.course.slug])).content.decode()
+    assert "Tue 4 Mar, 10:00 JST" in page and "extended" in page
+    client.force_login(late.other_student)
+    page = client.get(reverse("courses:course", args=[late.course.slug])).content.decode()
+    assert "2031" not in page and "extended" not in page

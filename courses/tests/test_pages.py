@@ -219,8 +219,9 @@ class TestQueryCounts:
     def test_course_page(self, client, world, django_assert_num_queries, size):
         self._grow(world, *size)
         client.force_login(world.student)
-        # session, user, enrollment+course, modules with counts
-        with django_assert_num_queries(4):
+        # session, user, enrollment+course, modules with counts, their questions and my extensions (my own
+        # next deadlines: courses.deadlines)
+        with django_assert_num_queries(6):
             assert client.get(reverse("courses:course", args=[world.course.slug])).status_code == 200
 
     @pytest.mark.parametrize("size", [(1, 1, 1), (5, 4, 6)])
