@@ -78,6 +78,8 @@ def test_staff_see_a_draft_marked_draft(client, world, draft, role):
     assert "Secret Losses" in page and '<span class="badge draft">Draft</span>' in page
     assert client.get(f"/questions/{question_of(draft).pk}/").status_code == 200
     assert "2 modules" in client.get("/").content.decode()
+    course_page = client.get(f"/courses/{world.course.slug}/").content.decode()
+    assert "Secret Losses" in course_page and '<span class="badge draft">Draft</span>' in course_page
 
 
 def test_the_course_module_list_includes_drafts_only_for_staff(world, draft):
