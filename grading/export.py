@@ -150,6 +150,10 @@ def export_rows(
     """Rows of the grade export, header first, one row per enrolled student ordered by username.
 
     `grades="released"` leaves the questions whose grades are not released blank.
+    Every score is after its late penalty (courses.deadlines, from the answer's lateness against the
+    student's own deadline); in the plain CSV a column whose question has a penalty policy, and a total
+    that includes one, ends in "after late penalty". Canvas's assignment names stay as they are, so
+    Canvas keeps matching them; its cells are penalised all the same.
     Canvas layout (the gradebook import's documented columns: Student, ID,
     SIS User ID, SIS Login ID, Section, then one column per assignment, with a
     "Points Possible" row under the header; see Canvas's "How do I import grades
