@@ -33,6 +33,7 @@ from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from courses.tests.access_cases_notices import _student_notice
 from courses.tests.factories import words
 from grading.tests.helpers import graded_and_released, with_regrade
 
@@ -287,6 +288,13 @@ ENDPOINTS = [
                                      "slope": numeric_form_value})),
     Endpoint("question-page", "get", lambda w: f"/questions/{w.question.pk}/",
              lambda w: query_string({}, {"extra": form_value})),
+    Endpoint("notices-read", "form", lambda w: "/account/notices/read",
+             lambda w: form_body({"notice": w.notice.pk}, {"notice": numeric_form_value}), setup=_student_notice),
+    Endpoint("notices-preferences", "form", lambda w: "/account/notices/preferences/",
+             lambda w: form_body({"deadline_reminders": "on"}, {"deadline_reminders": form_value})),
+    Endpoint("notices-course", "get", lambda w: f"/manage/{w.course.slug}/notices/",
+             lambda w: query_string({"kind": "invitation", "status": "sent", "page": "1"},
+                                    {"kind": form_value, "status": form_value, "page": numeric_form_value})),
     # Ids in the path: the URL converter takes any digits, so huge ones reach the queries.
     Endpoint("question-by-id", "get", lambda w: "/questions/", lambda w: path_ids()),
     Endpoint("response-by-id", "get", lambda w: "/responses/", lambda w: path_ids()),
@@ -299,7 +307,7 @@ HAND_WRITTEN = {
     "grading:regrade_answer", "activations:api_evaluate", "activations:api_benchmark", "activations:cost_lab",
     "activations:explorer", "activations:stability_lab", "activations:precision_lab", "authoring:import",
     "authoring:export", "grading:queue", "grading:gradebook", "grading:gradebook_export", "grading:analytics",
-    "courses:question",
+    "courses:question", "notices:read", "notices:preferences", "notices:course",
 }
 # Field names a form may read that its access case doesn't send: fuzzed on every derived endpoint.
 GENERIC_FIELDS = ("page", "sort", "filter", "format", "q", "version", "name", "title", "text", "email", "code",
