@@ -145,8 +145,11 @@ def test_the_demo_instructor_runs_a_term_in_the_browser(
     expect(teacher.locator("#extensions tbody tr").first).to_contain_text("Joined the course late")
     assert Extension.objects.get(student__username="grace", question=question).due_at == extended
 
-    # Grace answers after the original deadline and is not late.
-    student.reload()
+    # Grace sees her own deadline under "Due next" and answers after the original one, without being late.
+    student.goto(f"{live_server.url}/")
+    due_next = student.locator("#due-soon tr", has_text=question.title)
+    expect(due_next.locator("[data-extended]")).to_have_text("extended")
+    due_next.get_by_role("link", name=f"Q1. {question.title}").click()
     expect(student.locator("[data-extended]")).to_have_text("extended")
     expect(student.locator(".badge.extended")).to_have_css("color", GREEN)
     student.fill("#answer", words(160))
@@ -195,6 +198,7 @@ def test_the_demo_instructor_runs_a_term_in_the_browser(
     teacher.locator("article.card", has_text="TinyTorch").get_by_role("link", name="Grading").click()
     teacher.locator("a[href$='/modules/activations/release/confirm/?action=release']").click()
     expect(teacher.locator(f"#preview-{question.pk} .graded")).to_have_text("1")
+    expect(teacher.locator(f"#preview-{question.pk} .ungraded")).to_have_text(str(others.count()))
     expect(teacher.locator(f"#preview-{question.pk} .extensions")).to_contain_text("1 extension still running")
     assert not GradeRelease.objects.filter(question=question, released=True).exists()
     teacher.get_by_role("button", name="Release these grades now").click()
@@ -203,10 +207,13 @@ def test_the_demo_instructor_runs_a_term_in_the_browser(
 
     # The worker sends the digest; Grace sees her grade.
     run_worker()
-    [digest] = [m for m in smtp_server.messages
-                if m["X-Envelope-To"] == "grace@example.edu" and m["Subject"].startswith("Grades released")]
+    digests = [m for m in smtp_server.messages if m["Subject"].startswith("Grades released")]
+    assert [m["X-Envelope-To"] for m in digests] == ["grace@example.edu"]  # nobody else has a released grade
+    [digest] = digests
     assert digest["Subject"] == "Grades released in TinyTorch: ML Systems"
     assert f"Q1. {question.title}" in digest.get_content()
+    student.goto(f"{live_server.url}/")
+    expect(student.locator("#recent-notices")).to_contain_text("Grades released in TinyTorch: ML Systems")
     student.goto(f"{live_server.url}/responses/{answer.pk}/")
     expect(student.locator("#grade")).to_contain_text("8 / 10")
     expect(student.locator("#grade")).to_contain_text("GOOD")
