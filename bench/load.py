@@ -19,7 +19,11 @@ steady scenario p95 under 150 ms for autosave and the grading page.
 Every user has a session of their own, made once in the database as a login would, so the
 figures are about writing and grading, not password hashing (django-axes and the login
 form are not exercised here). `--time-scale 0.25` runs every scenario in a quarter of the
-time. Locust's CSV files and gunicorn's log are left in bench/out/load/.
+time, `--only steady` one scenario, and `--restart-postgres` adds a steady run during which
+PostgreSQL is stopped for 5 s (its requests get 503s; nothing acknowledged may be lost).
+Besides Locust's figures it prints the time spent inside Django (from reflect's request log):
+on a busy machine the gap between the two is queueing. Locust's CSV files and gunicorn's log
+are left in bench/out/load/.
 """
 
 from __future__ import annotations
