@@ -125,9 +125,12 @@ def test_the_demo_instructor_runs_a_term_in_the_browser(
     teacher.fill("#id_due_at", past.strftime("%Y-%m-%dT%H:%M"))
     teacher.select_option("#id_late_policy", "reject")
     teacher.get_by_role("button", name="Save question").click()
-    expect(teacher.locator(".message.success")).to_be_visible()
+    expect(teacher.locator(".message.success")).to_contain_text(f"Q1 “{question.title}” saved.")
     question.refresh_from_db()
     assert question.due_at == past
+    teacher.get_by_role("link", name="Modules & questions").click()
+    teacher.get_by_role("link", name="Activations").click()
+    expect(teacher.locator(f"tr[data-question='{question.pk}'] .due")).to_contain_text(past.strftime("%H:%M %Z"))
 
     # Without an extension, Grace finds the answer box read-only.
     student.goto(f"{live_server.url}/questions/{question.pk}/")
