@@ -52,6 +52,8 @@ def _crawl(client, world) -> dict[str, str]:
     """Every page and JSON the student reaches: the access-matrix requests, then every same-site link, followed."""
     seen: dict[str, str] = {}
     for case in _student_cases():
+        if case.setup:  # it would change what is staged (a release, say); its page is reached by links
+            continue
         kwargs = {"follow": True}
         if case.data:
             kwargs["data"] = case.data(world)
@@ -80,7 +82,7 @@ def test_no_staff_only_text_reaches_any_student_page_or_json(client, world, rele
     client.force_login(world.student)
     pages = _crawl(client, world)
     assert world.response.get_absolute_url() in pages
-    assert len(pages) >= len(_student_cases())
+    assert len(pages) >= len([case for case in _student_cases() if not case.setup])
     for url, body in pages.items():
         for secret in STAFF_ONLY:
             assert secret not in body, f"{secret} reached the student at {url}"
