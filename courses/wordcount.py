@@ -13,7 +13,6 @@ vectors in courses/wordcount_vectors.json are run against both.
 """
 
 import re
-import unicodedata
 
 # Zs, Zl, Zp and Cc (these sets have been stable since Unicode 6.0), plus en and em dash.
 _SEPARATORS = re.compile(
@@ -38,25 +37,23 @@ _CJK_RANGES = (
 )
 
 
-def _is_cjk(char: str) -> bool:
-    code = ord(char)
-    return any(low <= code <= high for low, high in _CJK_RANGES)
-
-
-def _is_letter_or_digit(char: str) -> bool:
-    return unicodedata.category(char)[0] in "LN"
+_CJK = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]")
+# A letter or digit: Python's \w is str.isalnum() (Unicode L* and N*) plus "_", which is neither.
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def count_words(text: str) -> int:
-    """Number of words in `text` under the rule above."""
+    """Number of words in `text` under the rule above.
+
+    Within a piece, every CJK character is a word, and so is every run between them that
+    holds a letter or digit. Regular expressions do the scanning, so an autosave of a long
+    answer costs microseconds, not a Python loop per character.
+    """
     count = 0
     for piece in _SEPARATORS.split(text):
-        run_has_word = False
-        for char in piece:
-            if _is_cjk(char):
-                count += 1 + run_has_word
-                run_has_word = False
-            elif not run_has_word and _is_letter_or_digit(char):
-                run_has_word = True
-        count += run_has_word
+        if not piece:
+            continue
+        runs = _CJK.split(piece)
+        count += len(runs) - 1
+        count += sum(1 for run in runs if run and _LETTER_OR_DIGIT.search(run))
     return count
