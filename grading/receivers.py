@@ -15,13 +15,14 @@ def flag_grades_before_rubric_change(sender, *, question: Question, actor, reaso
 
 
 @transaction.atomic
-def realign_grades_after_rubric_change(sender, *, question: Question, **kwargs) -> int:
-    """Put each grade whose band no longer covers its score on the band that does; returns how many moved."""
-    bands = list(question.bands.all())
+def realign_grades_after_rubric_change(sender, *, question: Question, bands=None, gone=frozenset(), **kwargs) -> int:
+    """Put each grade whose band no longer covers its score, or is about to be deleted (`gone`), on the
+    band that covers it (of `bands`, else the question's); returns how many moved."""
+    bands = list(question.bands.all()) if bands is None else [band for band in bands if band.pk not in gone]
     moved = []
     for grade in Grade.objects.select_for_update().filter(response__question=question).select_related("band"):
         score = min(grade.score, question.points)
-        if not grade.band.min_points <= score <= grade.band.max_points:
+        if grade.band_id in gone or not grade.band.min_points <= score <= grade.band.max_points:
             grade.band = next(band for band in bands if band.min_points <= score <= band.max_points)
             moved.append(grade)
     Grade.objects.bulk_update(moved, ["band"])

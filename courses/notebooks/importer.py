@@ -29,10 +29,9 @@ from courses.notebooks.parse import (
     parse_notebook,
     to_int,
 )
+from courses.questions import question_has_grades
 from courses.rubric import number as number_text
-from grading.models import Grade
-from grading.selectors import question_has_grades
-from grading.services import grades_flag_for_review
+from courses.signals import rubric_changed, rubric_changing
 
 QUESTION_FIELDS = ("title", "context", "prompt", "expected_response", "mark_scheme", "min_words", "max_words",
                    "points")
@@ -382,9 +381,9 @@ def _create(module: Module, draft: QuestionDraft) -> Question:
 def _update(change: QuestionChange, actor, file_name: str) -> None:
     question, draft = change.question, change.draft
     if change.flag_grades:
-        # Flagged before the bands change, so the audit keeps the band each grade was given in.
-        grades_flag_for_review(question=question, actor=actor,
-                               reason=f"Rubric changed by importing {file_name}: {', '.join(change.changed)}.")
+        # Grading flags them before the bands change, so the audit keeps the band each grade was given in.
+        rubric_changing.send(sender=Question, question=question, actor=actor,
+                             reason=f"Rubric changed by importing {file_name}: {', '.join(change.changed)}.")
     for name in (*QUESTION_FIELDS, "number"):
         setattr(question, name, getattr(draft, name))
     question.save(update_fields=[*QUESTION_FIELDS, "number"])
@@ -437,19 +436,6 @@ def bands_replace(*, question: Question, bands: Iterable[BandDraft]) -> None:
     RubricBand.objects.bulk_update(reused.values(), ["label", "position", "min_points", "max_points", "description"])
     final = [*reused.values(), *RubricBand.objects.bulk_create(new for i, new in enumerate(wanted) if i not in reused)]
     gone = {band.pk for band in leftovers}
-    grade_bands_realign(question=question, bands=final, gone=gone)
+    # Grading moves each grade whose band is going, or no longer covers its score, before the delete.
+    rubric_changed.send(sender=Question, question=question, actor=None, reason="", bands=final, gone=gone)
     RubricBand.objects.filter(pk__in=gone).delete()
-
-
-@transaction.atomic
-def grade_bands_realign(*, question: Question, bands: list[RubricBand] | None = None, gone=frozenset()) -> int:
-    """Move each grade of `question` whose band no longer covers its score to the band that does; returns how many."""
-    bands = list(question.bands.all()) if bands is None else bands
-    moved = []
-    for grade in Grade.objects.filter(response__question=question).select_related("band"):
-        score = min(grade.score, question.points)
-        if grade.band_id in gone or not grade.band.min_points <= score <= grade.band.max_points:
-            grade.band = next(band for band in bands if band.min_points <= score <= band.max_points)
-            moved.append(grade)
-    Grade.objects.bulk_update(moved, ["band"])
-    return len(moved)
