@@ -19,7 +19,10 @@ def test_signed_in_pages_tell_browsers_and_proxies_to_keep_no_copy(world):
         assert "private" in cache_control and "no-store" in cache_control, path
 
 
-def test_public_static_files_stay_cacheable(world, client):
+def test_public_static_files_stay_cacheable(world, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # serve from static/, as without collectstatic
+    settings.WHITENOISE_AUTOREFRESH = True
+    client = Client()  # a new client builds the middleware with those settings
     client.force_login(world.student)
     response = client.get("/static/css/reflect.css")
     assert response.status_code == 200
