@@ -8,10 +8,8 @@ kept on local disk or in process memory.
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,13 +20,11 @@ from courses.models import Course, Module, Role
 from courses.notebooks.export import module_notebook, notebook_text
 from courses.notebooks.importer import ImportPlan, ImportRefused, NotebookFile, PlanChanged, notebooks_import
 from courses.notebooks.parse import MAX_CELLS, max_bytes
+from courses.previews import PreviewRefused, preview_fits, preview_read, preview_sign
 from courses.rubric import POINTS_MAX, WORDS_MAX
 
 PAYLOAD_SALT = "courses.authoring.import"
-PAYLOAD_MAX_AGE = 60 * 60  # seconds a preview stays confirmable
 MAX_FILES = 50
-# Room left in a request for the CSRF token and the other fields beside the signed files.
-FORM_OVERHEAD = 16_384
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -101,8 +97,7 @@ def import_notebooks(request: HttpRequest, course_slug: str) -> HttpResponse:
     except ImportRefused as refused:
         return _page(request, course, form, plan=refused.plan, status=400)
     payload = _sign(request, course, files, module_slug, force, plan.digest())
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if limit is not None and len(payload) > limit - FORM_OVERHEAD:
+    if not preview_fits(payload):
         form.add_error("files", "These files are too large to confirm in one go; import them in smaller groups.")
         return _page(request, course, form, plan=plan, status=400)
     return _page(request, course, form, plan=plan, payload=payload)
@@ -110,23 +105,17 @@ def import_notebooks(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 def _sign(request, course, files: list[NotebookFile], module_slug, force, digest: str) -> str:
     # Every file that previewed cleanly is UTF-8 text, so it travels as text.
-    return signing.dumps({
-        "course": course.pk, "user": request.user.pk, "module": module_slug, "force": force, "digest": digest,
+    return preview_sign(request, course, PAYLOAD_SALT, {
+        "module": module_slug, "force": force, "digest": digest,
         "files": [[file.name, file.data.decode("utf-8-sig")] for file in files],
-    }, salt=PAYLOAD_SALT, compress=True)
+    })
 
 
 def _confirm(request: HttpRequest, course: Course) -> HttpResponse:
     try:
-        data = signing.loads(request.POST["payload"], salt=PAYLOAD_SALT, max_age=PAYLOAD_MAX_AGE)
-    except signing.SignatureExpired:
-        messages.error(request, "That preview is more than an hour old; upload the files again.")
-        return redirect("authoring:import", course.slug)
-    except signing.BadSignature:
-        messages.error(request, "That preview could not be verified; upload the files again.")
-        return redirect("authoring:import", course.slug)
-    if data.get("course") != course.pk or data.get("user") != request.user.pk:
-        messages.error(request, "That preview belongs to another course or person; upload the files again.")
+        data = preview_read(request, course, PAYLOAD_SALT, what="files")
+    except PreviewRefused as refused:
+        messages.error(request, str(refused))
         return redirect("authoring:import", course.slug)
     files = [NotebookFile(name, text.encode("utf-8")) for name, text in data["files"]]
     form = ImportForm(initial={"module": data["module"] or "", "force": data["force"]})

@@ -11,7 +11,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -35,13 +34,12 @@ from courses.people import (
     section_delete,
     section_rename,
 )
+from courses.previews import PreviewRefused, preview_fits, preview_read, preview_sign
 from courses.roster import PlanChanged, RosterPlan, RosterRefused, max_bytes, roster_import, roster_lines
 from courses.selectors import get_course_for_manager
 from reflect_site.ratelimit import rate_limited
 
 PAYLOAD_SALT = "courses.people.import"
-PAYLOAD_MAX_AGE = 60 * 60  # seconds a preview stays confirmable
-FORM_OVERHEAD = 16_384
 PEOPLE_PAGE_SIZE = 100
 STATUS_FILTERS = {"active": "Active", "dropped": "Dropped", "all": "Everyone"}
 
@@ -240,8 +238,7 @@ def _import_page(request: HttpRequest, course: Course, form: RosterUploadForm, *
 
 
 def _sign(request: HttpRequest, course: Course, text: str, drop_missing: bool, digest: str) -> str:
-    return signing.dumps({"course": course.pk, "user": request.user.pk, "text": text, "drop": drop_missing,
-                          "digest": digest}, salt=PAYLOAD_SALT, compress=True)
+    return preview_sign(request, course, PAYLOAD_SALT, {"text": text, "drop": drop_missing, "digest": digest})
 
 
 @login_required
@@ -264,8 +261,7 @@ def people_import(request: HttpRequest, course_slug: str) -> HttpResponse:
     except RosterRefused as refused:
         return _import_page(request, course, form, errors=refused.errors, status=400)
     payload = _sign(request, course, data.decode("utf-8-sig"), drop_missing, plan.digest())
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    if limit is not None and len(payload) > limit - FORM_OVERHEAD:
+    if not preview_fits(payload):
         return _import_page(request, course, form, plan=plan, status=400, errors=[
             "This file is too large to confirm in one go; split it in two and import each half."])
     return _import_page(request, course, form, plan=plan, payload=payload)
@@ -273,15 +269,9 @@ def people_import(request: HttpRequest, course_slug: str) -> HttpResponse:
 
 def _confirm(request: HttpRequest, course: Course) -> HttpResponse:
     try:
-        data = signing.loads(request.POST["payload"], salt=PAYLOAD_SALT, max_age=PAYLOAD_MAX_AGE)
-    except signing.SignatureExpired:
-        messages.error(request, "That preview is more than an hour old; upload the file again.")
-        return redirect("people:import", course.slug)
-    except signing.BadSignature:
-        messages.error(request, "That preview could not be verified; upload the file again.")
-        return redirect("people:import", course.slug)
-    if data.get("course") != course.pk or data.get("user") != request.user.pk:
-        messages.error(request, "That preview belongs to another course or person; upload the file again.")
+        data = preview_read(request, course, PAYLOAD_SALT)
+    except PreviewRefused as refused:
+        messages.error(request, str(refused))
         return redirect("people:import", course.slug)
     form = RosterUploadForm(initial={"drop_missing": data["drop"]})
     raw = data["text"].encode("utf-8")
