@@ -150,6 +150,20 @@ def run_worker(django_capture_on_commit_callbacks):
     return _run
 
 
+@pytest.fixture
+def demo(settings):
+    """The demo course (`load_demo`), and its people by username; their password is reflect-demo."""
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    settings.DEBUG = True  # load_demo is for development sites
+    call_command("load_demo", stdout=io.StringIO())
+    settings.DEBUG = False
+    return {u.username: u for u in get_user_model().objects.all()}
+
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright

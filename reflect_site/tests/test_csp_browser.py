@@ -1,24 +1,12 @@
 """The Content-Security-Policy (no inline code, nothing from elsewhere) breaks no page, in Chromium."""
 
-import io
 
 import pytest
-from django.core.management import call_command
 
 from courses.models import Question, Response
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "reflect-demo"
-
-
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True  # load_demo is for development sites
-    call_command("load_demo", stdout=io.StringIO())
-    settings.DEBUG = False
-    from django.contrib.auth import get_user_model
-
-    return {u.username: u for u in get_user_model().objects.all()}
 
 
 def _pages_by_user() -> dict[str, list[str]]:
@@ -63,7 +51,8 @@ def test_the_policy_stops_an_inline_script_that_got_into_a_page(page, live_serve
     """If markup ever slipped past the sanitiser, the browser still would not run it."""
     login(page, demo["student1"], PASSWORD)
     refused: list[str] = []
-    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on("console", lambda message: refused.append(message.text)
+            if "Content Security Policy" in message.text else None)
 
     def inject(route):
         served = route.fetch()  # the real page with the site's real headers

@@ -1,10 +1,8 @@
 """The whole loop on the demo course, in Chromium: grade by keyboard, conflict, release, regrade, export."""
 
 import csv
-import io
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from courses.models import Question, Response
@@ -12,16 +10,6 @@ from grading.models import Grade, RegradeRequest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "reflect-demo"
-
-
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True  # load_demo is for development sites
-    call_command("load_demo", stdout=io.StringIO())
-    settings.DEBUG = False
-    from django.contrib.auth import get_user_model
-
-    return {u.username: u for u in get_user_model().objects.all()}
 
 
 def test_a_ta_grades_the_instructor_releases_the_student_asks_and_the_export_adds_up(browser, live_server, login, demo):

@@ -9,13 +9,11 @@ confirmation page, and the student receives the digest and sees the grade.
 
 from __future__ import annotations
 
-import io
 import re
 import zoneinfo
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -34,16 +32,6 @@ ROSTER = (
     "Edsger Dijkstra,edsger@example.edu,edsger,student,Lab A,S-1002\n"
     "Barbara Liskov,barbara@example.edu,barbara,TA,Lab A,\n"
 )
-
-
-@pytest.fixture
-def demo(settings):
-    settings.DEBUG = True  # load_demo is for development sites
-    call_command("load_demo", stdout=io.StringIO())
-    settings.DEBUG = False
-    from django.contrib.auth import get_user_model
-
-    return {u.username: u for u in get_user_model().objects.all()}
 
 
 def _invitation_link(smtp_server, email: str) -> str:
