@@ -119,7 +119,10 @@ def test_resend_invitation_sends_a_new_notice_to_someone_without_a_password(clie
     assert "Sent a new invitation to ada@example.edu." in response.content.decode()
     keys = sorted(Notice.objects.filter(recipient=ada).values_list("key", flat=True))
     assert keys[0] == f"invite:{ada.pk}" and keys[1].startswith(f"invite:{ada.pk}:resent:")
-    assert invitation_url(ada).split("/accounts/")[1] in Notice.objects.get(key=keys[1]).body
+    # The new notice carries a working link for Ada (its token is stamped with the second it was made).
+    uid, token = re.search(r"/accounts/invitation/([^/]+)/([^/]+)/", Notice.objects.get(key=keys[1]).body).groups()
+    assert uid == invitation_url(ada).split("/accounts/invitation/")[1].split("/")[0]
+    assert invitation_tokens.check_token(ada, token)
 
 
 def test_resend_invitation_is_refused_for_someone_with_a_password(client, world):
