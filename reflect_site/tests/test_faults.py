@@ -13,6 +13,7 @@ import signal
 import socket
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -124,7 +125,7 @@ def _wait_for(condition, timeout_s: float, interval_s: float = 0.05) -> bool:
 
 
 @dataclass
-class Writer:
+class Writer(ABC):
     """One user saving as fast as the server answers, each save based on the version of their last acknowledged one."""
 
     client: Client
@@ -136,14 +137,17 @@ class Writer:
     acked_after_restart: int = 0
     acknowledged = 200
 
+    @abstractmethod
     def send(self, n: int, version: int) -> tuple[Reply, object]:
-        raise NotImplementedError
+        """Send save number `n`, based on `version`; the reply and what was saved."""
 
+    @abstractmethod
     def new_version(self, reply: Reply, version: int) -> int:
-        raise NotImplementedError
+        """The version the next save is based on, after an acknowledged reply."""
 
+    @abstractmethod
     def is_clean_503(self, reply: Reply) -> bool:
-        raise NotImplementedError
+        """Whether a 503 carries the clear "try again in a moment" message and no traceback."""
 
     def run(self, stop: threading.Event, restarted: threading.Event, deadline: float, max_requests: int) -> None:
         version = 0
