@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 
 from courses.deadlines import Deadline, accepts_answer, deadlines_for_student, question_deadline, student_extensions
 from courses.models import STAFF_ROLES, Enrollment, EnrollmentStatus, Module, Question, Response, Role
+from courses.signals import student_grades_wanted
 
 
 def enrollments_for(user) -> QuerySet[Enrollment]:
@@ -142,13 +143,13 @@ def question_status(question: Question, response: Response | None, grade, now: d
 def question_rows_for_student(student, questions: list[Question], now: datetime) -> list[QuestionRow]:
     """Status rows for a student over a list of questions, each with the student's own deadline
     (three queries whatever their number: responses, released grades, extensions)."""
-    from grading.selectors import released_grades_for_student
-
     responses = {
         r.question_id: r
         for r in Response.objects.filter(student=student, question__in=questions)
     }
-    grades = released_grades_for_student(student, questions)
+    grades = {}
+    for _receiver, released in student_grades_wanted.send(sender=Response, student=student, questions=questions):
+        grades.update(released)
     deadlines = deadlines_for_student(student, questions)
     rows = []
     for question in questions:

@@ -4,6 +4,12 @@
 bands are written; `rubric_changed` just after. Both carry `question`, `actor` and `reason`.
 A receiver of `rubric_changing` returns how many grades it flagged.
 
+`student_grades_wanted` is sent when a student's page shows their grades: with `student` and
+`questions`, a receiver returns {question id: grade} of the grades the student may see.
+`student_grade_page_wanted` is sent by the student's response page with `response`; a receiver
+returns the context of templates/grading/_student_grade.html. Grading answers both, and is the
+one place that decides what a student sees of a grade (release, withdrawal, regrades).
+
 `course_copied` is sent inside the copy's transaction (courses.copy.course_copy), after the course,
 modules, questions and bands are written; it carries `source`, `copy`, `actor` and `questions` (the
 source question's id → its copy). `course_copy_counting` is sent by the copy's preview with `source`;
@@ -14,5 +20,7 @@ from django.dispatch import Signal
 
 rubric_changing = Signal()
 rubric_changed = Signal()
+student_grades_wanted = Signal()
+student_grade_page_wanted = Signal()
 course_copied = Signal()
 course_copy_counting = Signal()

@@ -12,13 +12,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
 from courses.deadlines import accepts_answer, deadline_for_student, question_deadline
-from courses.models import STAFF_ROLES, Question, Role
+from courses.models import STAFF_ROLES, Question, Response, Role
 from courses.services import (
     ResponseError,
     StaleVersion,
     response_save_draft,
     response_submit,
 )
+from courses.signals import student_grade_page_wanted
 from courses.wordcount import count_words
 from reflect_site.input import InputError, int_in_range, read_json_object, savable_text
 from reflect_site.ratelimit import rate_limited
@@ -217,8 +218,6 @@ def answer_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The student's own response: what was submitted, its grade once released, and its history."""
-    from grading.selectors import student_grade_context
-
     response = selectors.get_response_for_student(request.user, pk)
     revisions = list(response.revisions.order_by("-created_at", "-id"))
     response.question.deadline = deadline_for_student(request.user, response.question)
@@ -226,5 +225,6 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "response": response, "question": response.question, "module": response.question.module,
         "course": response.question.module.course, "revisions": revisions,
     }
-    context.update(student_grade_context(response=response))
+    for _receiver, grade_context in student_grade_page_wanted.send(sender=Response, response=response):
+        context.update(grade_context)
     return render(request, "courses/response.html", context)

@@ -6,7 +6,14 @@ class GradingConfig(AppConfig):
     verbose_name = "Grading"
 
     def ready(self) -> None:
-        from courses.signals import course_copied, course_copy_counting, rubric_changed, rubric_changing
+        from courses.signals import (
+            course_copied,
+            course_copy_counting,
+            rubric_changed,
+            rubric_changing,
+            student_grade_page_wanted,
+            student_grades_wanted,
+        )
         from grading import receivers
 
         rubric_changing.connect(receivers.flag_grades_before_rubric_change,
@@ -15,3 +22,5 @@ class GradingConfig(AppConfig):
                                dispatch_uid="grading.realign_grades_after_rubric_change")
         course_copied.connect(receivers.copy_comment_bank, dispatch_uid="grading.copy_comment_bank")
         course_copy_counting.connect(receivers.count_comment_bank, dispatch_uid="grading.count_comment_bank")
+        student_grades_wanted.connect(receivers.released_grades, dispatch_uid="grading.released_grades")
+        student_grade_page_wanted.connect(receivers.student_grade_page, dispatch_uid="grading.student_grade_page")

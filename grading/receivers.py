@@ -6,6 +6,7 @@ from django.db import transaction
 
 from courses.models import Course, Question
 from grading.models import Comment, Grade
+from grading.selectors import released_grades_for_student, student_grade_context
 from grading.services import grades_flag_for_review
 
 
@@ -48,3 +49,13 @@ def copy_comment_bank(sender, *, source: Course, copy: Course, actor, questions:
 def count_comment_bank(sender, *, source: Course, **kwargs) -> dict[str, int]:
     """What a copy of `source` will take from grading, for the copy's preview."""
     return {"comment-bank comments": Comment.objects.filter(question__module__course=source).count()}
+
+
+def released_grades(sender, *, student, questions, **kwargs) -> dict:
+    """The grades of `questions` that `student` may see: released ones only."""
+    return released_grades_for_student(student, questions)
+
+
+def student_grade_page(sender, *, response, **kwargs) -> dict:
+    """What the student's response page shows of its grade (templates/grading/_student_grade.html)."""
+    return student_grade_context(response=response)
