@@ -10,54 +10,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import PasswordResetForm
-from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.contrib.auth.views import PasswordResetConfirmView
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
-from django.utils.encoding import force_bytes
-from django.utils.http import base36_to_int, urlsafe_base64_encode
 
+from courses.invitation_links import SET_PASSWORD_LINK, invitation_tokens
 from courses.models import Course, Notice, NoticeKind
 from courses.notices import NoticeDraft, notify, notify_many
 
 
-class InvitationTokenGenerator(PasswordResetTokenGenerator):
-    """Like a reset token, but not interchangeable with one, and valid INVITATION_TIMEOUT_DAYS."""
-
-    key_salt = "courses.accounts.InvitationTokenGenerator"
-
-    @property
-    def timeout_seconds(self) -> int:
-        return settings.INVITATION_TIMEOUT_DAYS * 24 * 3600
-
-    def check_token(self, user, token) -> bool:
-        # Django's check, with this generator's own timeout instead of PASSWORD_RESET_TIMEOUT.
-        if not (user and token):
-            return False
-        try:
-            ts_b36, _ = token.split("-")
-            ts = base36_to_int(ts_b36)
-        except ValueError:
-            return False
-        if not any(constant_time_compare(self._make_token_with_timestamp(user, ts, secret), token)
-                   for secret in [self.secret, *self.secret_fallbacks]):
-            return False
-        return self._num_seconds(self._now()) - ts <= self.timeout_seconds
-
-
-invitation_tokens = InvitationTokenGenerator()
-
-
 class InvitationRefused(Exception):
     """The person already has a password (they can reset it) or no e-mail address."""
-
-
-def invitation_url(user) -> str:
-    """The absolute one-time link that lets `user` set their first password."""
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    path = reverse("invitation_confirm", args=[uid, invitation_tokens.make_token(user)])
-    return settings.SITE_URL + path
 
 
 class _Invitations:
@@ -73,7 +36,7 @@ class _Invitations:
         body = (
             f"Hello {user.get_full_name() or user.username},\n\n"
             f"You have been added to {self.course.title} on reflect. To start, set your password here "
-            f"(the link works once, for {days} days):\n\n{invitation_url(user)}\n\n"
+            f"(the link works once, for {days} days):\n\n{SET_PASSWORD_LINK}\n\n"
             f"Your username is {user.username}. After that, log in at {self.login_url}\n\n"
             "If the link has expired, ask for a new one on the login page under “Forgot your password?”.\n"
         )

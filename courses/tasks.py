@@ -24,6 +24,7 @@ from django_tasks_db.models import DBTaskResult
 # notices imports this module back, so both import the module, not names.
 from courses import notices
 from courses.deadlines import deadlines_for_question
+from courses.invitation_links import with_set_password_link
 from courses.models import (
     DeliveryStatus,
     Enrollment,
@@ -83,8 +84,11 @@ def _reminders_on(user) -> bool:
 
 
 def _email_body(notice: Notice) -> str:
+    body = notice.body
+    if notice.kind == NoticeKind.INVITATION:
+        body = with_set_password_link(body, notice.recipient)
     return (
-        f"{notice.body}\n\n-- \nreflect sent this e-mail to {notice.recipient.email}. "
+        f"{body}\n\n-- \nreflect sent this e-mail to {notice.recipient.email}. "
         f"Your notices, and which e-mails you get: {notices.preferences_url()}\n"
     )
 

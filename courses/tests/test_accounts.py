@@ -11,9 +11,10 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.utils import timezone
 
-from courses.accounts import invitation_tokens, invitation_url
+from courses.invitation_links import SET_PASSWORD_LINK, invitation_tokens, invitation_url
 from courses.models import Notice, NoticeKind
 from courses.roster import roster_import
+from courses.tasks import _email_body
 from courses.tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ def _invited(world) -> tuple[User, str]:
     roster_import(course=world.course, data=b"name,email\nAda Lovelace,ada@example.edu\n")
     ada = User.objects.get(email="ada@example.edu")
     notice = Notice.objects.get(recipient=ada, kind=NoticeKind.INVITATION)
-    return ada, re.search(r"https?://[^/\s]+(/accounts/invitation/\S+/)", notice.body).group(1)
+    return ada, re.search(r"https?://[^/\s]+(/accounts/invitation/\S+/)", _email_body(notice)).group(1)
 
 
 def _set_password(client, link: str):
@@ -119,8 +120,9 @@ def test_resend_invitation_sends_a_new_notice_to_someone_without_a_password(clie
     assert "Sent a new invitation to ada@example.edu." in response.content.decode()
     keys = sorted(Notice.objects.filter(recipient=ada).values_list("key", flat=True))
     assert keys[0] == f"invite:{ada.pk}" and keys[1].startswith(f"invite:{ada.pk}:resent:")
-    # The new notice carries a working link for Ada (its token is stamped with the second it was made).
-    uid, token = re.search(r"/accounts/invitation/([^/]+)/([^/]+)/", Notice.objects.get(key=keys[1]).body).groups()
+    # The new notice's e-mail carries a working link for Ada (a token is stamped with the second it is made).
+    sent = _email_body(Notice.objects.get(key=keys[1]))
+    uid, token = re.search(r"/accounts/invitation/([^/]+)/([^/]+)/", sent).groups()
     assert uid == invitation_url(ada).split("/accounts/invitation/")[1].split("/")[0]
     assert invitation_tokens.check_token(ada, token)
 
@@ -139,3 +141,11 @@ def test_a_ta_cant_resend_invitations(client, world):
     enrollment = world.student.enrollments.get(course=world.course)
     assert client.post(f"/manage/{world.course.slug}/people/{enrollment.pk}/invite").status_code == 403
     assert not Notice.objects.filter(recipient__in=[world.student, other]).exists()
+
+
+def test_the_stored_invitation_holds_no_live_link_only_the_e_mail_does(world):
+    ada, link = _invited(world)
+    notice = Notice.objects.get(recipient=ada, kind=NoticeKind.INVITATION)
+    assert SET_PASSWORD_LINK in notice.body and "/accounts/invitation/" not in notice.body
+    uid, token = re.search(r"/accounts/invitation/([^/]+)/([^/]+)/", _email_body(notice)).groups()
+    assert invitation_tokens.check_token(ada, token)
