@@ -21,30 +21,8 @@ from courses.notebooks.importer import ImportRefused, NotebookFile, notebooks_im
 from courses.notebooks.parse import MAX_CELLS, parse_notebook
 from courses.rubric import BandSpec, rubric_errors, word_limit_errors
 from courses.tests.factories import make_course, make_module, make_question
+from courses.tests.test_notebook_parse import QUESTION, SCHEME
 
-QUESTION = ("### Question 1: Cost\n\n**Context:** ReLU is cheap.\n\n**Question:** Why?\n\n"
-            "**Expected Response:** 150-300 words.")
-SCHEME = """=== BEGIN MARK SCHEME ===
-GRADING CRITERIA (10 points total):
-
-EXCELLENT (9-10 points):
-- Deep
-
-GOOD (7-8 points):
-- Good
-
-SATISFACTORY (5-6 points):
-- Basic
-
-NEEDS IMPROVEMENT (1-4 points):
-- Thin
-
-NO CREDIT (0 points):
-- Nothing
-=== END MARK SCHEME ===
-
-**Your Response:**
-[Student writes their analysis here]"""
 # No mark scheme at all: the importer makes standard bands for any points, so nothing but the points can be wrong.
 NO_SCHEME = "**Your Response:**\n[Student writes their analysis here]"
 
