@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.rubric import (
+    CRITERION_TEXT_MAX,
     LABEL_MAX,
     MAX_WORDS_MIN,
     MIN_WORDS_MIN,
@@ -21,6 +22,7 @@ from courses.rubric import (
     POINTS_MIN,
     WORDS_MAX,
     BandSpec,
+    CriterionSpec,
     rubric_errors,
 )
 
@@ -96,6 +98,12 @@ class Module(models.Model):
     slug = models.SlugField()
     title = models.CharField(max_length=200)
     summary = models.TextField(blank=True, help_text="Markdown.")
+    reflection_intro = models.TextField(
+        blank=True, help_text="Markdown shown to students before the module's questions (the notebook's instructions).",
+    )
+    reflection_summary = models.TextField(
+        blank=True, help_text="Markdown shown to students after the module's questions (the closing insight).",
+    )
     is_published = models.BooleanField(
         default=True, help_text="Students see only published modules; imported modules start as drafts.",
     )
@@ -124,6 +132,13 @@ class Lab(models.TextChoices):
     PRECISION = "precision", "Precision lab"
 
 
+class RubricKind(models.TextChoices):
+    """How a question is scored: one band and a score inside it, or points per criterion summed."""
+
+    BANDS = "bands", "Holistic bands"
+    CRITERIA = "criteria", "Analytic criteria"
+
+
 class QuestionQuerySet(models.QuerySet):
     def open_now(self) -> QuestionQuerySet:
         now = timezone.now()
@@ -137,8 +152,18 @@ class Question(models.Model):
     title = models.CharField(max_length=200)
     context = models.TextField(blank=True, help_text="Markdown.")
     prompt = models.TextField(help_text="Markdown: the question itself.")
+    guidance = models.TextField(
+        blank=True, help_text="Markdown: guiding questions shown to students with the prompt.",
+    )
     expected_response = models.TextField(blank=True, help_text="Markdown: what a good answer covers.")
     mark_scheme = models.TextField(blank=True, help_text="Staff only, never shown to students. Markdown.")
+    rubric_kind = models.CharField(max_length=20, choices=RubricKind.choices, default=RubricKind.BANDS)
+    rubric_notes = models.TextField(
+        blank=True, help_text="Staff only: notes beside the rubric that score nothing themselves (bonus lines).",
+    )
+    rubric_version = models.PositiveIntegerField(
+        default=1, help_text="Bumped each time a rubric that has grades is edited; grades keep the version they used.",
+    )
     min_words = models.PositiveIntegerField(
         default=150, validators=[MinValueValidator(MIN_WORDS_MIN), MaxValueValidator(WORDS_MAX)],
         help_text=f"0 for no minimum; at most {WORDS_MAX:,}.",
@@ -218,6 +243,14 @@ class Question(models.Model):
         """Bands as plain specs; uses the prefetched `bands` when present."""
         return [BandSpec(b.label, b.min_points, b.max_points) for b in self.bands.all()]
 
+    def criterion_specs(self) -> list[CriterionSpec]:
+        """Criteria as plain specs; uses the prefetched `criteria` when present."""
+        return [CriterionSpec(c.description, c.max_points, c.levels) for c in self.criteria.all()]
+
+    @property
+    def uses_criteria(self) -> bool:
+        return self.rubric_kind == RubricKind.CRITERIA
+
 
 class RubricBand(models.Model):
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="bands")
@@ -254,6 +287,28 @@ class RubricBand(models.Model):
             raise ValidationError({"max_points": "The highest score must be at least the lowest."})
         if self.question_id and self.max_points is not None and self.max_points > self.question.points:
             raise ValidationError({"max_points": f"Above the question's {self.question.points} points."})
+
+
+class RubricCriterion(models.Model):
+    """One row of an analytic rubric. A criteria question still has bands: its grade's band is the one
+    its total falls in, so analytics, agreement and students' pages read every question alike."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveIntegerField(help_text="Display order.")
+    description = models.CharField(max_length=CRITERION_TEXT_MAX)
+    max_points = models.PositiveIntegerField(validators=[MinValueValidator(1), MaxValueValidator(POINTS_MAX)])
+    levels = models.TextField(blank=True, help_text="Markdown: optional level descriptors (what earns how much).")
+
+    class Meta:
+        ordering = ["question", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "position"], name="criterion_position_unique_in_question"),
+            models.CheckConstraint(condition=Q(max_points__gte=1, max_points__lte=POINTS_MAX),
+                                   name="criterion_points_in_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.max_points} points)"
 
 
 def validate_question_bands(question: Question, bands: list[BandSpec]) -> None:
@@ -415,6 +470,36 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(f"{type(self).__name__} rows are append-only.")
+
+
+class RubricVersion(AppendOnlyModel):
+    """A question's rubric as it was, frozen when a rubric that had grades was edited.
+
+    `number` is the question's `rubric_version` while this rubric was current; a grade made then
+    keeps that number, so the rubric it was scored against can always be shown beside today's.
+    `rubric` holds {"bands": [{label, min_points, max_points, description}],
+    "criteria": [{description, max_points, levels}], "notes": str}.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="rubric_versions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=20, choices=RubricKind.choices)
+    points = models.PositiveIntegerField()
+    rubric = models.JSONField()
+    replaced_at = models.DateTimeField(default=timezone.now)
+    replaced_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+    )
+    reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["question", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "number"], name="rubric_version_unique_in_question"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question} rubric v{self.number}"
 
 
 class ResponseRevision(AppendOnlyModel):

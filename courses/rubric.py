@@ -13,6 +13,8 @@ POINTS_MIN, POINTS_MAX = 1, 1_000
 # A minimum of 0 words means "no minimum"; a maximum must allow at least one word.
 MIN_WORDS_MIN, MAX_WORDS_MIN, WORDS_MAX = 0, 1, 10_000
 LABEL_MAX = 60
+CRITERIA_MAX = 20  # criteria in one analytic rubric
+CRITERION_TEXT_MAX = 500
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,46 @@ def rubric_errors(bands: Iterable[BandSpec], points: int) -> list[str]:
         expected = max(expected, band.max_points + 1)
     if expected <= points:
         errors.append(f"No band covers {_range(expected, points)}.")
+    return errors
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    """One row of an analytic rubric: what is judged, the most it earns, and optional level descriptors."""
+
+    description: str
+    max_points: int
+    levels: str = ""
+
+
+def criteria_errors(criteria: Iterable[CriterionSpec], points: int) -> list[str]:
+    """Readable problems with an analytic rubric for a question worth `points`.
+
+    Each criterion needs a description and is worth 1..points; together they are worth exactly
+    `points`, so the sum of a TA's criterion scores can never pass what the question is worth.
+    """
+    criteria = list(criteria)
+    errors: list[str] = points_errors(points)
+    if errors:
+        return errors
+    if not criteria:
+        return ["An analytic rubric needs at least one criterion."]
+    if len(criteria) > CRITERIA_MAX:
+        return [f"An analytic rubric has at most {CRITERIA_MAX} criteria, not {len(criteria)}."]
+    for position, criterion in enumerate(criteria, start=1):
+        name = f"Criterion {position}"
+        if not criterion.description.strip():
+            errors.append(f"{name} needs a description.")
+        elif len(criterion.description) > CRITERION_TEXT_MAX:
+            errors.append(f"{name}'s description is {len(criterion.description):,} characters; the limit is "
+                          f"{CRITERION_TEXT_MAX}.")
+        if not 1 <= criterion.max_points <= points:
+            errors.append(f"{name} is worth {number(criterion.max_points)} points; each is worth 1 to {points}.")
+    if errors:
+        return errors
+    total = sum(criterion.max_points for criterion in criteria)
+    if total != points:
+        errors.append(f"The criteria add up to {total} points but the question is worth {points}.")
     return errors
 
 

@@ -55,6 +55,8 @@ from courses.models import (
     Response,
     ResponseRevision,
     RubricBand,
+    RubricCriterion,
+    RubricVersion,
     Section,
 )
 from grading.models import (
@@ -104,6 +106,8 @@ PARTS = (
     Part(Module, "course"),
     Part(Question, "module__course"),
     Part(RubricBand, "question__module__course"),
+    Part(RubricCriterion, "question__module__course"),
+    Part(RubricVersion, "question__module__course"),
     Part(Section, "course"),
     Part(Enrollment, "course"),
     Part(Response, "question__module__course"),

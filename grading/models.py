@@ -33,6 +33,13 @@ class Grade(models.Model):
     submission_number = models.PositiveIntegerField(
         default=1, help_text="Which of the student's submissions was graded (Response.submission_count then)."
     )
+    criterion_scores = models.JSONField(
+        default=list, blank=True,
+        help_text="Analytic rubrics: the points given for each criterion, in the rubric's order; the score is their sum.",
+    )
+    rubric_version = models.PositiveIntegerField(
+        default=1, help_text="The question's rubric_version this grade was made against.",
+    )
     needs_review = models.BooleanField(default=False, help_text="Set when the question's rubric changed after grading.")
     review_reason = models.CharField(max_length=300, blank=True)
 
@@ -55,6 +62,7 @@ class GradeEventKind(models.TextChoices):
     CONFLICT_RESOLVED = "conflict_resolved", "Conflict resolved"
     REGRADE = "regrade", "Changed on regrade"
     FLAGGED = "flagged", "Flagged for review"
+    REALIGNED = "realigned", "Realigned to a new rubric"
 
 
 class GradeEvent(AppendOnlyModel):
@@ -70,6 +78,8 @@ class GradeEvent(AppendOnlyModel):
     new_band = models.CharField(max_length=60, blank=True)
     old_feedback = models.TextField(blank=True)
     new_feedback = models.TextField(blank=True)
+    old_criterion_scores = models.JSONField(default=list, blank=True)
+    new_criterion_scores = models.JSONField(default=list, blank=True)
     version = models.PositiveIntegerField(help_text="Grade version after this event.")
     note = models.CharField(max_length=300, blank=True)
 

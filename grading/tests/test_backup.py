@@ -81,6 +81,15 @@ def full_course(world):
     Notice.objects.create(recipient=world.student, course=course, kind=NoticeKind.GRADES_RELEASED,
                           key=f"test:{world.student.pk}", subject="Grades released", body="See them.", url="/")
     GradingAssignment.objects.create(response=world.other_response, grader=world.ta, assigned_by=world.instructor)
+    # An analytic rubric and a rubric version that was replaced.
+    from courses.models import RubricCriterion, RubricVersion
+
+    RubricCriterion.objects.create(question=second, position=1, description="Names the cost", max_points=4,
+                                   levels="4: with figures")
+    RubricCriterion.objects.create(question=second, position=2, description="Explains why", max_points=6)
+    RubricVersion.objects.create(question=second, number=1, kind="bands", points=10, replaced_by=world.instructor,
+                                 rubric={"bands": [{"label": "ALL", "min_points": 0, "max_points": 10}]},
+                                 reason="Criteria instead of bands")
     User.objects.filter(pk=world.student.pk).update(last_login=timezone.now(), is_staff=False)
     User.objects.filter(pk=world.instructor.pk).update(is_staff=True)
     # Left out: a lease, and everything of another course.
