@@ -35,7 +35,7 @@ class Grade(models.Model):
     )
     criterion_scores = models.JSONField(
         default=list, blank=True,
-        help_text="Analytic rubrics: the points given for each criterion, in the rubric's order; the score is their sum.",
+        help_text="Analytic rubrics: points given per criterion, in the rubric's order; the score is their sum.",
     )
     rubric_version = models.PositiveIntegerField(
         default=1, help_text="The question's rubric_version this grade was made against.",

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='grade',
             name='criterion_scores',
-            field=models.JSONField(blank=True, default=list, help_text="Analytic rubrics: the points given for each criterion, in the rubric's order; the score is their sum."),
+            field=models.JSONField(blank=True, default=list, help_text="Analytic rubrics: points given per criterion, in the rubric's order; the score is their sum."),
         ),
         migrations.AddField(
             model_name='grade',
