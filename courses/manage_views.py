@@ -31,12 +31,9 @@ from courses.manage_services import ManageError, module_create, module_move, mod
 from courses.markdown import render_markdown
 from courses.models import Enrollment, Module, Question
 from courses.questions import PREVIEW_MAX_CHARS, question_has_grades, question_save
-from courses.rubric import POINTS_MAX
+from courses.rubric import POINTS_MAX, standard_bands
 
 READ_ONLY = "Only the course's instructors can change this."
-# A new question starts with the standard TinyTorch bands for 10 points.
-STANDARD_BANDS = [("EXCELLENT", 9, 10), ("GOOD", 7, 8), ("SATISFACTORY", 5, 6), ("NEEDS IMPROVEMENT", 1, 4),
-                  ("NO CREDIT", 0, 0)]
 
 
 def _manager(request: HttpRequest, course_slug: str) -> tuple[Enrollment, bool]:
@@ -229,8 +226,9 @@ def question_new(request: HttpRequest, course_slug: str, module_slug: str) -> Ht
     last = module.questions.order_by("-number").values_list("number", flat=True).first() or 0
     question = Question(module=module, late_policy=enrollment.course.default_late_policy)
     initial = {"number": last + 1, "grade_id": f"q{last + 1}", "late_policy": enrollment.course.default_late_policy}
-    bands_initial = [{"position": i, "label": label, "min_points": lo, "max_points": hi}
-                     for i, (label, lo, hi) in enumerate(STANDARD_BANDS)]
+    # A new question starts with the standard bands on the model's default points.
+    bands_initial = [{"position": i, "label": b.label, "min_points": b.min_points, "max_points": b.max_points}
+                     for i, b in enumerate(standard_bands(Question._meta.get_field("points").default))]
     return _question_page(request, enrollment, can_change, module, question, initial=initial,
                           bands_initial=bands_initial)
 

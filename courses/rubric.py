@@ -6,6 +6,7 @@ this rule accepts can always be stored, and a question can never be worth so man
 pages iterating over its scores stall.
 """
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -141,6 +142,58 @@ def number(value: int) -> str:
 def shown(text: str, limit: int = 40) -> str:
     """A quoted piece of user text for a message, cut to `limit` characters."""
     return repr(text if len(text) <= limit else text[:limit] + "…")
+
+
+@dataclass(frozen=True)
+class StandardBand:
+    """One of the course's five rubric bands: its label, its lowest score as a share of the points
+    (None: one point, the lowest that still earns credit), and what it stands for."""
+
+    label: str
+    lowest_share: float | None
+    description: str
+
+
+# The course's standard bands, best first: EXCELLENT 9–10, GOOD 7–8, SATISFACTORY 5–6, NEEDS IMPROVEMENT 1–4,
+# NO CREDIT 0 on ten points. The one statement of them; everything else scales them with standard_bands().
+STANDARD_BANDS = (
+    StandardBand("EXCELLENT", 0.9, "- Deep, specific and technically accurate; connects the code to real systems."),
+    StandardBand("GOOD", 0.7, "- Accurate with some depth and some connection to real systems."),
+    StandardBand("SATISFACTORY", 0.5, "- Basic understanding without specific technical depth."),
+    StandardBand("NEEDS IMPROVEMENT", None, "- Minimal, unclear or inaccurate understanding."),
+    StandardBand("NO CREDIT", 0.0, "- No response, off-topic, or fundamentally incorrect."),
+)
+
+
+@dataclass(frozen=True)
+class ScaledBand:
+    """A standard band scaled to a question's points."""
+
+    label: str
+    min_points: int
+    max_points: int
+    description: str
+
+    def spec(self) -> BandSpec:
+        return BandSpec(self.label, self.min_points, self.max_points)
+
+
+def standard_bands(points: int = 10) -> list[ScaledBand]:
+    """The standard bands scaled to `points`, best first; bands too narrow to exist are left out.
+
+    On 10 points they are exactly the course's 9–10, 7–8, 5–6, 1–4 and 0.
+    """
+    bands: list[ScaledBand] = []
+    ceiling = points
+    for band in STANDARD_BANDS:
+        low = 1 if band.lowest_share is None else math.ceil(round(band.lowest_share * points, 6))
+        if band.lowest_share == 0.0:
+            low = 0
+        if low > ceiling or (bands and low >= bands[-1].min_points):
+            continue
+        bands.append(ScaledBand(band.label, low, ceiling, band.description))
+        ceiling = low - 1
+    return bands
 
 
 def band_for_score(bands: Iterable[BandSpec], score: int) -> BandSpec | None:

@@ -1,12 +1,6 @@
 """The demo course: a TinyTorch-style ML-systems course with reflection questions in the seed's format."""
 
-STANDARD_BANDS = [
-    ("EXCELLENT", 9, 10),
-    ("GOOD", 7, 8),
-    ("SATISFACTORY", 5, 6),
-    ("NEEDS IMPROVEMENT", 1, 4),
-    ("NO CREDIT", 0, 0),
-]
+from courses.rubric import standard_bands
 
 COURSE = {
     "slug": "tinytorch",
@@ -179,9 +173,10 @@ QUESTIONS = {
 def mark_scheme(points: int, bands: dict[str, str]) -> str:
     """The mark scheme in the seed notebook's layout."""
     lines = [f"GRADING CRITERIA ({points} points total):", ""]
-    for label, low, high in STANDARD_BANDS:
+    for band in standard_bands(points):
+        low, high = band.min_points, band.max_points
         span = f"{low}-{high} points" if low != high else f"{low} points"
-        lines += [f"{label} ({span}):", bands[label], ""]
+        lines += [f"{band.label} ({span}):", bands[band.label], ""]
     return "\n".join(lines).strip()
 
 

@@ -8,8 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from courses.demo.content import ANSWERS, COURSE, MODULES, QUESTIONS, STANDARD_BANDS, mark_scheme
+from courses.demo.content import ANSWERS, COURSE, MODULES, QUESTIONS, mark_scheme
 from courses.models import Course, Enrollment, Module, Question, Response, Role, RubricBand
+from courses.rubric import standard_bands
 from courses.services import response_submit
 
 User = get_user_model()
@@ -50,9 +51,9 @@ def demo_load(*, password: str, reset_passwords: bool = False) -> list[str]:
             )
             if created:
                 RubricBand.objects.bulk_create(
-                    RubricBand(question=question, position=position, label=label, min_points=low, max_points=high,
-                               description=spec["bands"][label])
-                    for position, (label, low, high) in enumerate(STANDARD_BANDS)
+                    RubricBand(question=question, position=position, label=band.label, min_points=band.min_points,
+                               max_points=band.max_points, description=spec["bands"][band.label])
+                    for position, band in enumerate(standard_bands(question.points))
                 )
         log.append(f"Module {module.number:02d} {module.slug}: {len(QUESTIONS[slug])} question(s)")
 

@@ -31,7 +31,7 @@ import jupytext
 import nbformat
 from django.conf import settings
 
-from courses.rubric import BandSpec, number, points_errors, rubric_errors, word_limit_errors
+from courses.rubric import BandSpec, number, points_errors, rubric_errors, standard_bands, word_limit_errors
 
 DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS = 150, 300
 BEGIN_MARKER = "=== BEGIN MARK SCHEME ==="
@@ -85,16 +85,6 @@ SECTION_FOR_LABEL = {
     "expected response": "expected_response",
     "expected answer": "expected_response",
 }
-
-# The five standard bands as fractions of the points: (label, lowest score / points, description).
-STANDARD_BANDS = (
-    ("EXCELLENT", 0.9, "- Deep, specific and technically accurate; connects the code to real systems."),
-    ("GOOD", 0.7, "- Accurate with some depth and some connection to real systems."),
-    ("SATISFACTORY", 0.5, "- Basic understanding without specific technical depth."),
-    ("NEEDS IMPROVEMENT", None, "- Minimal, unclear or inaccurate understanding."),
-    ("NO CREDIT", 0.0, "- No response, off-topic, or fundamentally incorrect."),
-)
-
 
 def max_bytes() -> int:
     return settings.NOTEBOOK_MAX_BYTES
@@ -704,15 +694,5 @@ def parse_bands(scheme: str) -> tuple[int | None, list[BandDraft], str]:
 
 
 def scaled_standard_bands(points: int) -> list[BandDraft]:
-    """The five standard bands scaled to `points`, best first; bands too narrow to exist are left out."""
-    bands: list[BandDraft] = []
-    ceiling = points
-    for label, fraction, description in STANDARD_BANDS:
-        low = 1 if fraction is None else math.ceil(round(fraction * points, 6))
-        if label == "NO CREDIT":
-            low = 0
-        if low > ceiling or (bands and low >= bands[-1].min_points):
-            continue
-        bands.append(BandDraft(label, low, ceiling, description))
-        ceiling = low - 1
-    return bands
+    """The standard bands (courses.rubric) scaled to `points`, as drafts to import."""
+    return [BandDraft(b.label, b.min_points, b.max_points, b.description) for b in standard_bands(points)]

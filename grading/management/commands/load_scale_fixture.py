@@ -24,18 +24,13 @@ from courses.models import (
     Role,
     RubricBand,
 )
+from courses.rubric import standard_bands
 from courses.wordcount import count_words
 from grading.models import Grade, GradeEvent, GradeEventKind, GradeRelease, RegradeRequest, RegradeStatus, ReleaseEvent
 
 QUESTIONS_PER_MODULE = 4
 BATCH = 2000
-BANDS = [
-    ("EXCELLENT", 9, 10, "Deep, specific, technically accurate."),
-    ("GOOD", 7, 8, "Accurate with some depth."),
-    ("SATISFACTORY", 5, 6, "Basic understanding."),
-    ("NEEDS IMPROVEMENT", 1, 4, "Minimal or unclear understanding."),
-    ("NO CREDIT", 0, 0, "No response or off-topic."),
-]
+BANDS = [(b.label, b.min_points, b.max_points, b.description) for b in standard_bands(10)]
 VOCABULARY = (
     "the relu activation costs one comparison per element while softmax needs an exponential a sum and a "
     "division so on large logits it dominates memory bandwidth matters more than flops because each pass reads "
