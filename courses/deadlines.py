@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -117,11 +118,31 @@ def deadlines_for_question(question: Question, student_ids: Iterable[int]) -> di
     }
 
 
+class AnswerWindow(models.TextChoices):
+    """Where a question stands for one student now: the one statement of "open", "closed" and "accepts answers"."""
+
+    NOT_OPEN = "not_open", "Not open yet"
+    OPEN = "open", "Open"
+    LATE = "late", "Past the deadline, still taking late answers"
+    CLOSED = "closed", "Closed"
+
+    @property
+    def accepts_answers(self) -> bool:
+        return self in (AnswerWindow.OPEN, AnswerWindow.LATE)
+
+
+def answer_window(question: Question, deadline: Deadline, now: datetime) -> AnswerWindow:
+    """Not open before `opens_at`; open until the student's deadline; then late or closed by the late policy."""
+    if not question.is_open(now):
+        return AnswerWindow.NOT_OPEN
+    if not deadline.is_past(now):
+        return AnswerWindow.OPEN
+    return AnswerWindow.CLOSED if question.late_policy == LatePolicy.REJECT else AnswerWindow.LATE
+
+
 def accepts_answer(question: Question, deadline: Deadline, now: datetime) -> bool:
     """Open, and either before the student's deadline or under a policy that takes late work."""
-    if not question.is_open(now):
-        return False
-    return not deadline.is_past(now) or question.late_policy != LatePolicy.REJECT
+    return answer_window(question, deadline, now).accepts_answers
 
 
 def days_late(late_seconds: int | None) -> int:

@@ -9,10 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import models
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from courses.deadlines import Deadline, accepts_answer, deadlines_for_student, question_deadline, student_extensions
+from courses.deadlines import (
+    AnswerWindow,
+    Deadline,
+    answer_window,
+    deadlines_for_student,
+    question_deadline,
+    student_extensions,
+)
 from courses.models import STAFF_ROLES, Enrollment, EnrollmentStatus, Module, Question, Response, Role
 from courses.signals import student_grades_wanted
 
@@ -103,14 +111,16 @@ def get_response_for_student(user, pk: int) -> Response:
     )
 
 
-class QuestionStatus:
-    NOT_STARTED = "not started"
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    LATE = "late"
-    GRADED = "graded"
-    CLOSED = "closed"
-    NOT_OPEN = "not open yet"
+class QuestionStatus(models.TextChoices):
+    """A question's state for one student, as lists and badges show it."""
+
+    NOT_STARTED = "not started", "Not started"
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    LATE = "late", "Submitted late"
+    GRADED = "graded", "Graded"
+    CLOSED = "closed", "Closed"
+    NOT_OPEN = "not open yet", "Not open yet"
 
 
 @dataclass
@@ -131,9 +141,10 @@ def question_status(question: Question, response: Response | None, grade, now: d
         return QuestionStatus.GRADED
     if response is not None and response.is_submitted:
         return QuestionStatus.LATE if response.is_late else QuestionStatus.SUBMITTED
-    if not question.is_open(now):
+    window = answer_window(question, deadline or question_deadline(question), now)
+    if window == AnswerWindow.NOT_OPEN:
         return QuestionStatus.NOT_OPEN
-    if not accepts_answer(question, deadline or question_deadline(question), now):
+    if window == AnswerWindow.CLOSED:
         return QuestionStatus.CLOSED
     if response is not None and response.text.strip():
         return QuestionStatus.DRAFT

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from courses.deadlines import Deadline, accepts_answer, deadline_for_student
+from courses.deadlines import AnswerWindow, Deadline, answer_window, deadline_for_student
 from courses.models import Question, Response, ResponseRevision, ResponseStatus, RevisionKind
 from courses.wordcount import count_words
 from reflect_site.input import InputError, savable_text
@@ -83,9 +83,10 @@ def word_range_message(question: Question, words: int) -> str:
 
 
 def _check_window(question: Question, deadline: Deadline, now: datetime) -> None:
-    if not question.is_open(now):
+    window = answer_window(question, deadline, now)
+    if window == AnswerWindow.NOT_OPEN:
         raise QuestionNotOpen(f"This question opens at {timezone.localtime(question.opens_at):%Y-%m-%d %H:%M %Z}.")
-    if not accepts_answer(question, deadline, now):
+    if not window.accepts_answers:
         raise DeadlinePassed(
             f"The deadline ({timezone.localtime(deadline.due_at):%Y-%m-%d %H:%M %Z}) has passed; "
             "this answer is now read-only."

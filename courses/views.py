@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
-from courses.deadlines import accepts_answer, deadline_for_student, question_deadline
+from courses.deadlines import AnswerWindow, answer_window, deadline_for_student, question_deadline
 from courses.models import STAFF_ROLES, Question, Response, Role
 from courses.services import (
     ResponseError,
@@ -85,6 +85,7 @@ def _question_context(request: HttpRequest, question: Question, enrollment, **ex
         version = response.version if response else 0
     question.deadline = deadline
     past_due = deadline.is_past(now)
+    window = answer_window(question, deadline, now)
     context = {
         "course": question.module.course,
         "module": question.module,
@@ -96,11 +97,11 @@ def _question_context(request: HttpRequest, question: Question, enrollment, **ex
         "text": text,
         "version": version,
         "word_count": count_words(text),
-        "is_open": question.is_open(now),
+        "is_open": window != AnswerWindow.NOT_OPEN,
         "deadline": deadline,
         "past_due": past_due,
-        "read_only": not accepts_answer(question, deadline, now),
-        "will_be_late": past_due and accepts_answer(question, deadline, now),
+        "read_only": not window.accepts_answers,
+        "will_be_late": window == AnswerWindow.LATE,
         "bands": list(question.bands.all()) if is_staff_view else [],
     }
     context.update(extra)
