@@ -15,6 +15,7 @@ from courses.models import Response
 from grading import assignments, selectors, services
 from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm
 from grading.models import GradeEventKind
+from reflect_site.input import INT32_MAX
 
 QUEUE_PAGE_SIZE = 50
 
@@ -68,6 +69,10 @@ def _posted_grade(request: HttpRequest) -> dict:
     return {key: request.POST.get(key, "") for key in GRADE_FIELDS}
 
 
+def _is_version(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= INT32_MAX
+
+
 def _grade_page(
     request: HttpRequest, response: Response, role: str, *, posted: dict | None = None, status: int = 200
 ) -> HttpResponse:
@@ -83,7 +88,7 @@ def _grade_page(
             "score": str(grade.score) if grade else "",
             "feedback": grade.feedback if grade else "",
         }
-    elif str(posted.get("version", "")).isdigit():
+    elif _is_version(posted.get("version", "")):
         # Show the version the grader's page was based on, so a grade saved meanwhile is still a conflict.
         version = int(posted["version"])
     previous, following = selectors.queue_neighbours(response)

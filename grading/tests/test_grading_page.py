@@ -182,3 +182,13 @@ def test_taking_over_moves_the_lease_to_the_new_grader(client, world):
     reply = client.post(takeover)
     assert reply["Location"] == f"/grading/responses/{world.response.pk}/"
     assert GradingLease.objects.get().holder == world.ta
+
+
+def test_a_hostile_version_posted_with_a_comment_falls_back_to_the_current_one(client, world):
+    grade(world.response, world.instructor)
+    client.force_login(world.ta)
+    for version in ("²", "9" * 40, "-1", ""):
+        page = client.post(f"/grading/questions/{world.question.pk}/comments/", _typed(world, text=f"C{version}",
+                                                                                         version=version))
+        assert page.status_code == 200
+        assert '<input type="hidden" name="version" value="1">' in page.content.decode()
