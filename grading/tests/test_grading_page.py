@@ -2,7 +2,9 @@
 grade, feedback in a regrade reply, and the lease status the page polls."""
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 
+from courses.models import Enrollment, EnrollmentStatus
 from courses.tests.factories import enroll, make_response, make_user
 from grading.models import Comment, Grade, GradeEvent, GradeEventKind, GradingAssignment, GradingLease, RegradeRequest
 from grading.selectors import student_grade_context
@@ -28,6 +30,16 @@ def test_the_page_says_how_many_are_graded_and_how_many_are_left_for_everyone_un
     grade(extra[0], world.instructor)
     client.force_login(world.ta)
     assert "1 of 6 graded · 5 left for you" in _page(client, world.response)
+
+
+def test_a_dropped_students_answer_leaves_the_progress_and_the_previous_next_links(client, world):
+    Enrollment.objects.filter(user=world.other_student).update(
+        status=EnrollmentStatus.DROPPED, dropped_at=timezone.now()
+    )
+    client.force_login(world.ta)
+    page = _page(client, world.response)
+    assert "0 of 1 graded · 1 left for you" in page
+    assert 'rel="prev"' not in page and 'rel="next"' not in page
 
 
 def test_left_for_you_counts_only_your_assigned_answers_when_you_have_some(client, world):
