@@ -56,6 +56,7 @@ class RegradeAnswerForm(forms.Form):
     )
     band = _band_field()
     score = _score_field()
+    feedback = _text_field(required=False, widget=forms.Textarea)
     version = _version_field()
 
 

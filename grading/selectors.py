@@ -306,6 +306,67 @@ def next_ungraded(question: Question, user, *, after: str = "", now: datetime | 
     )
 
 
+@dataclass(frozen=True)
+class GradingProgress:
+    """How far a question's grading has got, for the grading page's "12 of 48 graded · 3 left for you"."""
+
+    graded: int
+    total: int
+    left_for_you: int
+
+
+def grading_progress(question: Question, user) -> GradingProgress:
+    """Graded and submitted answers of `question` (dropped students left out, as in the queue), and those
+    left for `user`: their own assigned ungraded answers when they have any assigned, else the unassigned
+    ungraded ones. One aggregate query."""
+    ungraded = Q(grade__isnull=True)
+    counts = (
+        gradable_responses()
+        .filter(question=question)
+        .exclude(student_id__in=_dropped_student_ids(question.module.course_id))
+        .aggregate(
+            total=Count("id"),
+            graded=Count("grade"),
+            assigned_to_you=Count("id", filter=Q(assignment__grader=user)),
+            yours_left=Count("id", filter=ungraded & Q(assignment__grader=user)),
+            unassigned_left=Count("id", filter=ungraded & Q(assignment__isnull=True)),
+        )
+    )
+    left = counts["yours_left"] if counts["assigned_to_you"] else counts["unassigned_left"]
+    return GradingProgress(graded=counts["graded"], total=counts["total"], left_for_you=left)
+
+
+def queue_neighbours(response: Response) -> tuple[Response | None, Response | None]:
+    """The responses before and after `response` in its question's queue order (pseudonym, dropped
+    students left out); two small queries on the (question, pseudonym) order."""
+    neighbours = (
+        gradable_responses()
+        .filter(question_id=response.question_id)
+        .exclude(student_id__in=_dropped_student_ids(response.question.module.course_id))
+        .exclude(pk=response.pk)
+        .only("pk", "pseudonym")
+    )
+    previous = neighbours.filter(pseudonym__lt=response.pseudonym).order_by("-pseudonym").first()
+    following = neighbours.filter(pseudonym__gt=response.pseudonym).order_by("pseudonym").first()
+    return previous, following
+
+
+def lease_status(response: Response, user) -> dict:
+    """What the grading page polls: who holds `response` now and the grade's version (uses the selected
+    `lease__holder` and `grade__graded_by`, so no query of its own)."""
+    lease = response.lease if _has_lease(response) else None
+    live = lease is not None and lease.is_active()
+    grade = grade_of(response)
+    return {
+        "holder": lease.holder.username if live else None,
+        "holder_is_you": bool(live and lease.holder_id == user.pk),
+        "taken_at": lease.taken_at.isoformat() if live else None,
+        "version": grade.version if grade else 0,
+        "graded_by": grade.graded_by.username if grade else None,
+        "graded_at": grade.graded_at.isoformat() if grade else None,
+    }
+
+
 def active_lease_holder(response: Response, user, now: datetime | None = None):
     """Another user holding a live lease on `response` (uses the selected `lease`), else None."""
     lease = getattr(response, "lease", None) if _has_lease(response) else None

@@ -187,6 +187,23 @@ def lease_take(*, response: Response, holder, now=None) -> GradingLease:
     return GradingLease.objects.select_related("holder").get(response=response)
 
 
+def lease_takeover(*, response: Response, holder, now=None) -> GradingLease:
+    """Take the lease on `response` even from someone else's live lease; their open page learns it when it
+    next polls the lease status, and stops saving there until they take it back."""
+    now = now or timezone.now()
+    expires = now + LEASE_DURATION
+    with transaction.atomic():
+        lease, created = GradingLease.objects.select_for_update(of=("self",)).get_or_create(
+            response=response, defaults={"holder": holder, "taken_at": now, "expires_at": expires},
+        )
+        if not created:
+            if lease.holder_id != holder.pk or not lease.is_active(now):
+                lease.holder, lease.taken_at = holder, now
+            lease.expires_at = expires
+            lease.save(update_fields=["holder", "taken_at", "expires_at"])
+    return lease
+
+
 @transaction.atomic
 def name_reveal(*, response: Response, actor) -> NameReveal:
     """Record that `actor` un-blinded `response`."""
@@ -278,9 +295,10 @@ def regrade_request_create(*, response: Response, student, reason: str, now=None
 
 def regrade_answer(
     *, regrade: RegradeRequest, actor, reply: str, band_id: int | None = None, score: int | None = None,
-    base_version: int,
+    feedback: str | None = None, base_version: int,
 ) -> RegradeRequest:
-    """Answer a regrade request in writing, changing the grade (audited as a regrade) when band or score differ."""
+    """Answer a regrade request in writing, changing the grade (audited as a regrade) when band, score or
+    feedback differ; `feedback` None keeps the grade's feedback as it is."""
     reply = (reply or "").strip()
     if not reply:
         raise GradingError("Write a reply to the student.")
@@ -291,10 +309,11 @@ def regrade_answer(
         grade = Grade.objects.select_related("band").get(response_id=regrade.response_id)
         new_band_id = band_id if band_id is not None else grade.band_id
         new_score = score if score is not None else grade.score
-        if new_band_id != grade.band_id or new_score != grade.score:
+        new_feedback = grade.feedback if feedback is None else feedback.replace("\r\n", "\n").strip()
+        if new_band_id != grade.band_id or new_score != grade.score or new_feedback != grade.feedback:
             grade = grade_save(
                 response_id=regrade.response_id, actor=actor, band_id=new_band_id, score=new_score,
-                feedback=grade.feedback, base_version=base_version, kind=GradeEventKind.REGRADE,
+                feedback=new_feedback, base_version=base_version, kind=GradeEventKind.REGRADE,
                 note="Regrade request answered.",
             )
         elif base_version != grade.version:

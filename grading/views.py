@@ -15,6 +15,7 @@ from courses.models import Response
 from grading import assignments, selectors, services
 from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm
 from grading.models import GradeEventKind
+from reflect_site.input import INT32_MAX
 
 QUEUE_PAGE_SIZE = 50
 
@@ -60,6 +61,18 @@ def queue(request: HttpRequest, pk: int) -> HttpResponse:
     })
 
 
+GRADE_FIELDS = ("band", "score", "feedback", "version")
+
+
+def _posted_grade(request: HttpRequest) -> dict:
+    """What the grader had typed, to show again when a post can't be applied: nothing of it is lost."""
+    return {key: request.POST.get(key, "") for key in GRADE_FIELDS}
+
+
+def _is_version(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 10 and int(value) <= INT32_MAX
+
+
 def _grade_page(
     request: HttpRequest, response: Response, role: str, *, posted: dict | None = None, status: int = 200
 ) -> HttpResponse:
@@ -68,21 +81,27 @@ def _grade_page(
     lease = services.lease_take(response=response, holder=request.user)
     held_by = lease.holder if lease.holder_id != request.user.pk else None
     bands = list(question.bands.all())
+    version = grade.version if grade else 0
     if posted is None:
         posted = {
             "band": str(grade.band_id) if grade else "",
             "score": str(grade.score) if grade else "",
             "feedback": grade.feedback if grade else "",
         }
-    events = selectors.grade_history(response)
+    elif _is_version(posted.get("version", "")):
+        # Show the version the grader's page was based on, so a grade saved meanwhile is still a conflict.
+        version = int(posted["version"])
+    previous, following = selectors.queue_neighbours(response)
     return render(request, "grading/grade.html", {
         "response": response, "question": question, "course": question.module.course, "bands": bands,
-        "grade": grade, "version": grade.version if grade else 0, "posted": posted, "held_by": held_by,
+        "grade": grade, "version": version, "posted": posted, "held_by": held_by,
         "lease": lease, "comments": selectors.comment_bank(question),
-        "revealed": selectors.has_revealed(response, request.user), "events": events,
+        "revealed": selectors.has_revealed(response, request.user), "events": selectors.grade_history(response),
         "regrade": selectors.regrade_of(response), "released": selectors.question_is_released(question),
         "flagged": bool(grade and (grade.needs_review or grade.submission_number < response.submission_count)),
         "can_release": selectors.is_instructor(role),
+        "progress": selectors.grading_progress(question, request.user),
+        "previous": previous, "following": following,
     }, status=status)
 
 
@@ -100,7 +119,7 @@ def save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save a grade based on the version the page showed; a stale version gets the conflict page."""
     response, role = selectors.response_for_staff(request.user, pk)
     form = GradeForm(request.POST)
-    posted = {k: request.POST.get(k, "") for k in ("band", "score", "feedback")}
+    posted = _posted_grade(request)
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return _grade_page(request, response, role, posted=posted, status=400)
@@ -140,6 +159,27 @@ def lease(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @login_required
+@require_GET
+def lease_status(request: HttpRequest, pk: int) -> JsonResponse:
+    """Who holds this response now and its grade's version; the open grading page polls it (no writes)."""
+    response, _role = selectors.response_for_staff(request.user, pk)
+    return JsonResponse(selectors.lease_status(response, request.user))
+
+
+@login_required
+@require_POST
+def lease_takeover(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take the response over from whoever holds it; their page stops saving within seconds."""
+    response, _role = selectors.response_for_staff(request.user, pk)
+    lease = services.lease_takeover(response=response, holder=request.user)
+    if _wants_json(request):
+        return JsonResponse({"holder": lease.holder.username, "holder_is_you": True,
+                             "taken_at": lease.taken_at.isoformat()})
+    messages.success(request, f"You now hold {response.display_pseudonym}.")
+    return redirect("grading:grade", pk=response.pk)
+
+
+@login_required
 @require_POST
 def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     """Un-blind one response for this grader; every reveal is recorded."""
@@ -148,10 +188,19 @@ def reveal(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("grading:grade", pk=response.pk)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
 @login_required
 @require_POST
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    """Add a reusable comment to the question's bank, then go back to the response being graded."""
+    """Add a reusable comment to the question's bank.
+
+    The grading page posts it with fetch and gets JSON (the page stays as it is). Without JavaScript the
+    grade form itself posts here, so the response's page is shown again with the band, score and
+    feedback the grader had typed.
+    """
     question, _role = selectors.question_for_staff(request.user, pk)
     form = CommentForm(request.POST, question=question)
     valid = form.is_valid()
@@ -159,13 +208,22 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         if not valid:
             raise services.GradingError(_first_error(form))
-        services.comment_add(question=question, actor=request.user, text=form.cleaned_data["text"])
-        messages.success(request, "Comment added to the bank.")
+        comment = services.comment_add(question=question, actor=request.user, text=form.cleaned_data["text"])
     except services.GradingError as error:
+        if _wants_json(request):
+            return JsonResponse({"error": str(error)}, status=400)
         messages.error(request, str(error))
-    if back is not None:
+        comment = None
+    else:
+        if _wants_json(request):
+            return JsonResponse({"id": comment.pk, "text": comment.text}, status=201)
+        messages.success(request, "Comment added to the bank.")
+    if back is None:
+        return redirect("grading:queue", pk=question.pk)
+    if "version" not in request.POST:  # not posted by the grade form: nothing typed to keep
         return redirect("grading:grade", pk=back)
-    return redirect("grading:queue", pk=question.pk)
+    response, role = selectors.response_for_staff(request.user, back)
+    return _grade_page(request, response, role, posted=_posted_grade(request), status=200 if comment else 400)
 
 
 def _release(request: HttpRequest, role: str, confirm_url: str) -> HttpResponse:
@@ -220,7 +278,8 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         services.regrade_answer(
             regrade=regrade, actor=request.user, reply=data["reply"], band_id=data["band"], score=data["score"],
-            base_version=data["version"],
+            # A form without the feedback box (an older page) keeps the grade's feedback.
+            feedback=data["feedback"] if "feedback" in request.POST else None, base_version=data["version"],
         )
         messages.success(request, "Regrade answered; the student sees your reply.")
     except services.GradingError as error:

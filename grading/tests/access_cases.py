@@ -22,6 +22,13 @@ CASES: list[AccessCase] = [
         data=_grade_data,
     ),
     AccessCase("grading:lease", lambda w: f"/grading/responses/{w.response.pk}/lease/", STAFF_PAGE, method="post"),
+    AccessCase(
+        "grading:lease_status", lambda w: f"/grading/responses/{w.response.pk}/lease/status/", STAFF_PAGE,
+    ),
+    AccessCase(
+        "grading:lease_takeover", lambda w: f"/grading/responses/{w.response.pk}/lease/takeover/", STAFF_POST,
+        method="post",
+    ),
     AccessCase("grading:reveal", lambda w: f"/grading/responses/{w.response.pk}/reveal/", STAFF_POST, method="post"),
     AccessCase(
         "grading:comment_add", lambda w: f"/grading/questions/{w.question.pk}/comments/", STAFF_POST, method="post",

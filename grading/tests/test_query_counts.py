@@ -69,11 +69,24 @@ def test_the_grading_page_query_count_does_not_grow(client, world, students, dja
     grade(world.response, world.instructor)
     client.force_login(world.ta)
     # session, user, response with question, course, grade, band, grader, lease, regrade and release;
-    # lease: savepoint, lock the lease row, insert it, release savepoint; bands, grade history with actors,
-    # comment bank, name reveal check
-    with django_assert_num_queries(11):
+    # lease: savepoint, lock the lease row, insert it, release savepoint; previous and next in the queue,
+    # bands, comment bank, name reveal check, grade history with actors, the progress counts (one aggregate)
+    with django_assert_num_queries(14):
         page = client.get(f"/grading/responses/{world.response.pk}/")
     assert page.status_code == 200
+    graded = (students + 1) // 2 + 1
+    assert f"{graded} of {students + 2} graded · {students + 2 - graded} left for you" in page.content.decode()
+
+
+@pytest.mark.parametrize("students", [10, 1000])
+def test_the_lease_status_poll_query_count_does_not_grow(client, world, students, django_assert_num_queries):
+    _populate(world, students)
+    grade(world.response, world.instructor)
+    client.force_login(world.ta)
+    # session, user, response via staff enrollment with its grade, grader and lease holder
+    with django_assert_num_queries(3):
+        reply = client.get(f"/grading/responses/{world.response.pk}/lease/status/")
+    assert reply.json()["version"] == 1
 
 
 @pytest.mark.parametrize("students", [10, 1000])
