@@ -39,7 +39,7 @@ def _first_error(form) -> str:
 def similar_pairs(request: HttpRequest, pk: int) -> HttpResponse:
     """The question's flagged pairs, most similar first, with when they were last looked for."""
     question, _role = selectors.question_for_staff(request.user, pk)
-    check = SimilarityCheck.objects.filter(question=question).first()
+    check = SimilarityCheck.objects.select_related("checked_by").filter(question=question).first()
     page = Paginator(question_pairs(question), PAIRS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "grading/similarity/pairs.html", {
         "question": question, "course": question.module.course, "check": check, "page": page,
