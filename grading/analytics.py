@@ -287,10 +287,10 @@ def grader_drift(layout: Layout) -> dict[int, Drift]:
     charts = {}
     for question_id, by_grader in scores.items():
         lines = []
-        for index, (username, graded) in enumerate(sorted(by_grader.items())):
+        for username, graded in sorted(by_grader.items()):
             means, counts = drift_blocks(graded)
             if len(means) > 1:
-                lines.append(DriftLine(username, f"drift-{index % DRIFT_COLOURS}", means, counts))
+                lines.append(DriftLine(username, f"drift-{len(lines) % DRIFT_COLOURS}", means, counts))
         if not lines:
             continue
         chart = Drift(lines=lines, points=points[question_id] or 1, blocks=max(len(line.means) for line in lines))

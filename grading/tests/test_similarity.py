@@ -105,3 +105,13 @@ def test_the_shared_word_runs_are_marked_in_both_texts_as_written():
 def test_runs_shorter_than_a_shingle_are_not_marked():
     segments_a, _ = shared_passages("one two three four apples", "one two three four pears")
     assert not any(s.marked for s in segments_a)
+
+
+def test_a_huge_repetitive_pair_is_marked_in_one_linear_pass():
+    # The shape that makes sequence matchers quadratic: long texts of one repeated word.
+    a = "relu " * 50_000
+    b = "relu, " * 50_000
+    segments_a, segments_b = shared_passages(a, b)
+    assert [s.marked for s in segments_a] == [True, False] and segments_a[0].text == a.rstrip()
+    assert [s.marked for s in segments_b] == [True, False] and segments_b[1].text == ", "
+    assert near_duplicates([a, b]) == [Match(a=0, b=1, similarity=1.0)]
