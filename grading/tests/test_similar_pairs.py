@@ -118,6 +118,28 @@ def test_after_a_course_copy_answers_are_compared_with_the_earlier_terms(copied)
     assert not SimilarPair.objects.filter(question=w.question).exists()
 
 
+def test_staff_of_the_new_term_only_read_the_earlier_answer_of_a_pair(client, copied):
+    w = copied
+    term2 = course_copy(source=w.course, slug="ml-2027", title="ML 2027", actor=w.instructor, shift=None,
+                       clear_deadlines=True)
+    question = term2.modules.get().questions.get()
+    late = make_response(make_user("late"), question, edited(essay(1), 40))
+    similar_answers_check(question=question)
+    new_ta = make_user("new_ta")
+    Enrollment.objects.create(user=new_ta, course=term2, role=Role.TA)
+    client.force_login(new_ta)
+    listing = client.get(f"/grading/questions/{question.pk}/similar/").content.decode()
+    assert listing.count("earlier term: ML Systems") == 2  # the student's answer and the copier's
+    pair = SimilarPair.objects.get(question=question, response_b=w.response)
+    assert pair.response_a_id == late.pk
+    page = client.get(f"/grading/similar-pairs/{pair.pk}/").content.decode()
+    assert "earlier term: ML Systems" in page and " ".join(essay(1).split()[1:9]) in page
+    assert f"/grading/responses/{w.response.pk}/" not in page  # no link into a course they don't teach
+    # Last term's TA is not staff of the new term: the pair is a 404 to them.
+    client.force_login(w.ta)
+    assert client.get(f"/grading/similar-pairs/{pair.pk}/").status_code == 404
+
+
 def test_a_copy_loop_does_not_hang(copied):
     w = copied
     w.course.copied_from = w.course
