@@ -263,3 +263,15 @@ def test_the_pair_page_runs_the_same_queries_whatever_the_number_of_pairs(
     with django_assert_num_queries(3):
         page = client.get(f"/grading/similar-pairs/{pair.pk}/")
     assert page.status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_checks_questions_with_new_answers_in_the_background(world, run_worker, settings):
+    settings.PERIODIC_TASKS = ["grading.tasks.similar_answers_refresh"]
+    copier = make_user("bg_copier")
+    Enrollment.objects.create(user=copier, course=world.course, role=Role.STUDENT)
+    Response.objects.filter(pk=world.other_response.pk).update(submitted_text=essay(2))
+    make_response(copier, world.question, Response.objects.get(pk=world.response.pk).submitted_text)
+    run_worker()
+    check = SimilarityCheck.objects.get(question=world.question)
+    assert (check.answers, check.pairs, check.checked_by) == (3, 1, None)
