@@ -13,6 +13,7 @@ THRESHOLD_MESSAGE = f"Choose a threshold between {THRESHOLD_MIN} and {THRESHOLD_
 class SimilarityCheckForm(forms.Form):
     threshold = forms.FloatField(
         min_value=THRESHOLD_MIN, max_value=THRESHOLD_MAX, initial=DEFAULT_THRESHOLD,
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
         error_messages={"required": THRESHOLD_MESSAGE, "invalid": THRESHOLD_MESSAGE,
                         "min_value": THRESHOLD_MESSAGE, "max_value": THRESHOLD_MESSAGE},
     )
