@@ -1,7 +1,8 @@
-"""Grading analytics for a course: per-question distributions and per-grader averages.
+"""Grading analytics for a course: per-question distributions, per-grader averages and grader drift.
 
-Everything comes from two queries whatever the course's size: the rubric bands,
-and one pass over the submitted answers grouped by question, band, score and grader.
+Everything comes from three queries whatever the course's size: the rubric bands, one pass over
+the submitted answers grouped by question, band, score and grader, and (for drift) the grades'
+scores in grading order.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from courses.models import Course, Response, ResponseStatus, RubricBand
 from grading.export import Layout, QuestionColumn
+from grading.models import Grade
 
 # A grader is called harsher or more lenient when their average differs from the
 # question means by at least this many points over at least this many grades.
@@ -65,6 +67,7 @@ class QuestionReport:
     bands: list[BandShare] = field(default_factory=list)
     bars: list[Bar] = field(default_factory=list)
     graders: list[GraderLine] = field(default_factory=list)
+    drift: Drift | None = None  # set by attach_drift
 
     @property
     def svg(self) -> SafeString:
@@ -198,3 +201,112 @@ def course_analytics(course: Course, layout: Layout) -> CourseReport:
         questions=reports, graders=graders,
         graded=sum(r.graded for r in reports), submitted=sum(r.submitted for r in reports),
     )
+
+
+# ---- grader drift: each grader's mean score over successive blocks of their grades ------------------------------
+
+DRIFT_BLOCK = 10
+DRIFT_COLOURS = 6  # CSS classes drift-0 … drift-5, reused in turn
+DRIFT_LEFT = 22  # room for the score labels
+DRIFT_TOP = 6
+
+
+@dataclass
+class DriftLine:
+    """One grader's block means, in grading order, and where they fall on the chart."""
+
+    username: str
+    css: str
+    means: list[float]
+    counts: list[int]
+    coordinates: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def points(self) -> str:
+        return " ".join(f"{x},{y}" for x, y in self.coordinates)
+
+    @property
+    def table(self) -> list[tuple[float, int]]:
+        return list(zip(self.means, self.counts, strict=True))
+
+    @property
+    def summary(self) -> str:
+        return f"{self.username}: " + ", ".join(f"{mean:.1f}" for mean in self.means)
+
+
+@dataclass
+class Drift:
+    """A question's drift chart: a line per grader with two or more blocks of grades."""
+
+    lines: list[DriftLine]
+    points: int
+    blocks: int
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT + DRIFT_TOP + 14
+
+    @property
+    def label(self) -> str:
+        return (f"Mean score per block of {DRIFT_BLOCK} grades, in grading order, out of {self.points}: "
+                + "; ".join(line.summary for line in self.lines))
+
+    @property
+    def baseline(self) -> float:
+        return CHART_HEIGHT + DRIFT_TOP
+
+    @property
+    def top(self) -> int:
+        return DRIFT_TOP
+
+    @property
+    def left(self) -> int:
+        return DRIFT_LEFT
+
+
+def drift_blocks(scores: list[int]) -> tuple[list[float], list[int]]:
+    """Means and sizes of successive blocks of DRIFT_BLOCK scores; a last block of fewer than half a block
+    joins the one before, so one stray grade can't swing the line's end."""
+    blocks = [scores[i:i + DRIFT_BLOCK] for i in range(0, len(scores), DRIFT_BLOCK)]
+    if len(blocks) > 1 and len(blocks[-1]) < DRIFT_BLOCK / 2:
+        blocks[-2:] = [blocks[-2] + blocks[-1]]
+    return [sum(b) / len(b) for b in blocks], [len(b) for b in blocks]
+
+
+def grader_drift(layout: Layout) -> dict[int, Drift]:
+    """Question id → its drift chart, for the questions where some grader has two blocks or more (1 query).
+
+    Grades are taken in the order of `graded_at` (a changed grade counts when it was last changed).
+    """
+    question_ids = [c.question_id for c in layout.questions]
+    points = {c.question_id: c.points for c in layout.questions}
+    scores: dict[int, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for question_id, username, score in (
+        Grade.objects.filter(response__question_id__in=question_ids, response__status=ResponseStatus.SUBMITTED)
+        .order_by("graded_at", "pk").values_list("response__question_id", "graded_by__username", "score")
+    ):
+        scores[question_id][username].append(score)
+    charts = {}
+    for question_id, by_grader in scores.items():
+        lines = []
+        for username, graded in sorted(by_grader.items()):
+            means, counts = drift_blocks(graded)
+            if len(means) > 1:
+                lines.append(DriftLine(username, f"drift-{len(lines) % DRIFT_COLOURS}", means, counts))
+        if not lines:
+            continue
+        chart = Drift(lines=lines, points=points[question_id] or 1, blocks=max(len(line.means) for line in lines))
+        step = (chart.width - DRIFT_LEFT - 4) / (chart.blocks - 1)
+        for line in lines:
+            line.coordinates = [
+                (round(DRIFT_LEFT + i * step, 1), round(chart.baseline - CHART_HEIGHT * mean / chart.points, 1))
+                for i, mean in enumerate(line.means)
+            ]
+        charts[question_id] = chart
+    return charts
+
+
+def attach_drift(report: CourseReport, layout: Layout) -> CourseReport:
+    """Give each question of `report` its drift chart, if it has one (1 query)."""
+    charts = grader_drift(layout)
+    for question in report.questions:
+        question.drift = charts.get(question.column.question_id)
+    return report

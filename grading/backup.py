@@ -69,6 +69,8 @@ from grading.models import (
     NameReveal,
     RegradeRequest,
     ReleaseEvent,
+    SimilarityCheck,
+    SimilarPair,
 )
 
 FORMAT = "reflect-course"
@@ -127,6 +129,8 @@ PARTS = (
 EXCLUDED = {
     GradingLease: "a grader's five-minute claim on an answer means nothing after a restore",
     NoticePreferences: "a person's own settings, not part of any course",
+    SimilarityCheck: "derived from the answers: a check after the restore finds the same pairs again",
+    SimilarPair: "derived from the answers, and a pair may point at an earlier term's answer the archive lacks",
 }
 USERS_ENTRY = "data/auth.user.jsonl"
 

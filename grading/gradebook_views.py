@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET
 from courses.deadlines import applicable_extension, format_score
 from courses.models import Course, EnrollmentStatus, Extension, Response, ResponseStatus, Role
 from grading import selectors
-from grading.analytics import course_analytics
+from grading.analytics import DRIFT_BLOCK, attach_drift, course_analytics
 from grading.export import FORMATS, GRADE_SCOPES, Layout, export_lines, gradebook_layout, totals
 from grading.models import Grade, RegradeStatus
 
@@ -286,10 +286,11 @@ def gradebook_export(request: HttpRequest, course_slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def analytics(request: HttpRequest, course_slug: str) -> HttpResponse:
-    """Per question band distribution, score histogram and word counts, and per-grader averages."""
+    """Per question band distribution, score histogram and word counts, per-grader averages and drift."""
     course = _get_course_for_staff(request, course_slug)
     layout = gradebook_layout(course)
     return render(request, "grading/analytics.html", {
         "course": course,
-        "report": course_analytics(course, layout),
+        "report": attach_drift(course_analytics(course, layout), layout),
+        "drift_block": DRIFT_BLOCK,
     })

@@ -222,3 +222,64 @@ class GradingAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response.display_pseudonym} → {self.grader}"
+
+
+class SimilarityCheck(models.Model):
+    """The last near-duplicate check of one question's answers (grading/similarity.py), and what it found."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="similarity_check")
+    checked_at = models.DateTimeField(default=timezone.now)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty when the background worker ran the check.",
+    )
+    threshold = models.FloatField(help_text="Jaccard similarity of word 5-grams from which a pair is flagged.")
+    answers = models.PositiveIntegerField(help_text="Submitted answers to this question that were compared.")
+    earlier_answers = models.PositiveIntegerField(default=0, help_text="Answers of earlier terms compared with them.")
+    pairs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(threshold__gt=0) & Q(threshold__lte=1),
+                                   name="similarity_check_threshold_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.pairs} pair(s) at {self.threshold:.2f} on {self.checked_at:%Y-%m-%d %H:%M}"
+
+
+class SimilarPair(models.Model):
+    """Two answers that share many word runs: a signal for a person to read, never a penalty.
+
+    `response_a` answers `question`; `response_b` answers it too or, after a course copy, the same
+    question of an earlier term. A re-check replaces the question's pairs but keeps reviewed ones.
+    """
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="similar_pairs")
+    response_a = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    response_b = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+")
+    similarity = models.FloatField(help_text="Jaccard similarity of the two answers' word 5-grams, 0..1.")
+    computed_at = models.DateTimeField(default=timezone.now)
+    reviewed = models.BooleanField(default=False)
+    note = models.TextField(blank=True, help_text="Staff only: what the reviewer made of the pair.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["question", "-similarity", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["response_a", "response_b"], name="similar_pair_unique"),
+            models.CheckConstraint(condition=~Q(response_a=F("response_b")), name="similar_pair_two_answers"),
+            models.CheckConstraint(condition=Q(similarity__gte=0) & Q(similarity__lte=1),
+                                   name="similar_pair_similarity_range"),
+        ]
+        indexes = [models.Index(fields=["question", "-similarity"], name="similar_pair_question")]
+
+    def __str__(self) -> str:
+        return f"{self.response_a.display_pseudonym} ~ {self.response_b.display_pseudonym} ({self.similarity:.2f})"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.similarity)

@@ -1,7 +1,9 @@
-"""Background work of grading: scheduled releases and the release digests (django-tasks, database backend).
+"""Background work of grading: scheduled releases, the release digests and the near-duplicate checks
+(django-tasks, database backend).
 
 Every task is safe to run twice: releases re-check their rows under a lock, and each digest is a
-notice keyed by release and student, which courses.notices creates once.
+notice keyed by release and student, which courses.notices creates once; a near-duplicate check
+replaces a question's pairs (keeping reviewed ones) under a lock on the question.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from django_tasks import task
 
 from courses.models import Question
 from courses.notices import release_digests_notify
-from grading import services
+from grading import services, similarity
 from grading.models import GradeRelease, ReleaseEvent
 from grading.releases import digest_recipients, due_releases, release_key
 
@@ -81,3 +83,24 @@ def release_digests_send(*, event_ids: list[int]) -> int:
 def scheduled_releases_run() -> int:
     """Periodic (settings.PERIODIC_TASKS): release what is scheduled for now or earlier."""
     return scheduled_releases_release()
+
+
+def similar_answers_refresh_all() -> int:
+    """Check every question with a submission since its last near-duplicate check; returns how many were checked.
+
+    A question keeps the threshold staff last chose for it.
+    """
+    checked = 0
+    for question in similarity.questions_due_for_check().select_related("module__course", "similarity_check"):
+        previous = getattr(question, "similarity_check", None)
+        similarity.similar_answers_check(
+            question=question, threshold=previous.threshold if previous else similarity.DEFAULT_THRESHOLD,
+        )
+        checked += 1
+    return checked
+
+
+@task()
+def similar_answers_refresh() -> int:
+    """Periodic (settings.PERIODIC_TASKS): look for near-duplicate answers where new ones came in."""
+    return similar_answers_refresh_all()

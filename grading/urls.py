@@ -4,11 +4,13 @@ from django.urls import path
 from grading import views
 from grading.gradebook_urls import urlpatterns as gradebook_urlpatterns
 from grading.release_urls import urlpatterns as release_urlpatterns
+from grading.similarity_urls import urlpatterns as similarity_urlpatterns
 
 app_name = "grading"
 urlpatterns: list = [
     *gradebook_urlpatterns,
     *release_urlpatterns,
+    *similarity_urlpatterns,
     path("questions/<int:pk>/", views.queue, name="queue"),
     path("questions/<int:pk>/comments/", views.comment_add, name="comment_add"),
     path("questions/<int:pk>/release/", views.release_question, name="release_question"),

@@ -258,6 +258,23 @@ ANSWERS = {
         "scaling so that small gradients do not underflow to zero in float16, which is another stability problem "
         "that appears at scale."
     ),
+    # Close to student2's answer above, with a few words changed: the demo's pair of near-duplicate answers.
+    ("student3", "activations", 3): (
+        "ReLU is one of the few activations that is exact in every precision: max(0, x) only compares and selects, "
+        "so the output is the input or zero, with no rounding at all. The precision lab confirms that ReLU shows "
+        "zero difference between float16, float32 and float64 once the input itself is representable. Sigmoid, "
+        "tanh, GELU and softmax are different since they call transcendental functions. Each library and each "
+        "device implements exp and erf with its own approximation, and the result is only guaranteed within a few "
+        "units in the last place. In float16 the gap between numbers near one is about 0.001, so the errors "
+        "become visible in the third decimal place.\n\n"
+        "Reductions add another source of difference. Softmax sums across a row, and floating point addition is "
+        "not associative, so a GPU that sums in a tree of thousands of threads gets a slightly different answer "
+        "from a CPU that sums left to right. Some frameworks offer deterministic modes that fix the reduction order "
+        "at a cost in speed. A single API like relu(x) lets the framework dispatch to the best kernel for each "
+        "device, but it cannot promise bitwise identical results for every operation. What designers can offer "
+        "is a bound: documented tolerances, stable algorithms, and tests that compare each backend against a "
+        "high-precision reference."
+    ),
     ("student3", "tensor", 1): (
         "A view shares the same memory as the original array, so making one costs almost nothing: only a new "
         "shape and new strides are stored, and no data is copied. For big tensors this saves a lot of memory and "

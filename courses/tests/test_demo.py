@@ -28,7 +28,7 @@ def test_it_creates_the_course_people_and_activations_questions():
     roles = dict(course.enrollments.values_list("user__username", "role"))
     assert roles == {"student1": Role.STUDENT, "student2": Role.STUDENT, "student3": Role.STUDENT,
                      "ta1": Role.TA, "ta2": Role.TA, "instructor": Role.INSTRUCTOR}
-    assert Response.objects.filter(status="submitted").count() == 6
+    assert Response.objects.filter(status="submitted").count() == 7
     assert Response.objects.filter(is_late=True).count() == 1
     assert not Response.objects.filter(student__username="student1").exists()
 
