@@ -98,9 +98,9 @@ def test_the_seed_splits_context_question_and_expected_response_and_keeps_the_ma
         "- No response or completely off-topic\n- Factually incorrect fundamental concepts")
 
 
-def test_the_variant_layout_takes_the_prompt_from_markdown_and_scales_standard_bands_with_a_warning():
+def test_the_variant_layout_takes_the_prompt_from_markdown_and_its_points_list_as_criteria():
     parsed = parse_notebook("02_activations_variant.py", fixture("02_activations_variant.py"))
-    assert parsed.errors == []
+    assert parsed.errors == [] and parsed.warnings == []
     first, second = parsed.questions
     assert first.title == "Computational Efficiency and Numerical Stability"
     assert first.context.startswith("Your activation implementations handle basic operations")
@@ -109,12 +109,20 @@ def test_the_variant_layout_takes_the_prompt_from_markdown_and_scales_standard_b
     assert "Target length" not in first.prompt
     assert first.mark_scheme.startswith("GRADING RUBRIC (Instructor Use):")
     assert "(3 points)" in first.mark_scheme and "Replace this text" not in first.mark_scheme
+    assert first.rubric_kind == "criteria"
+    assert [(c.description, c.max_points) for c in first.criteria] == [
+        ("Demonstrates understanding of efficiency vs stability trade-offs", 3),
+        ("Addresses numerical stability concerns in large-scale systems", 3),
+        ("Shows practical knowledge of optimization strategies", 2),
+        ("Demonstrates systems thinking about activation function design", 2)]
+    # A criteria question keeps the standard bands: its grade's band is the one its total falls in.
     assert ranges(first) == FIVE_BANDS
+    assert first.guidance == ""  # "Replace this text…" is boilerplate, not guidance
     assert (second.points, second.min_words, second.max_words) == (15, 200, 400)
+    assert [c.max_points for c in second.criteria] == [5, 5, 5]
     assert ranges(second) == [("EXCELLENT", 14, 15), ("GOOD", 11, 13), ("SATISFACTORY", 8, 10),
                               ("NEEDS IMPROVEMENT", 1, 7), ("NO CREDIT", 0, 0)]
-    assert [w.cell for w in parsed.warnings] == [2, 4]
-    assert all("review them" in w.reason for w in parsed.warnings)
+    assert parsed.reflection_intro.startswith("## 🤔 ML Systems Thinking: Interactive Questions")
 
 
 def test_other_points_other_band_names_and_rich_text_survive():
@@ -180,8 +188,13 @@ BAD_FILES = {
     "a binary file": ("m.ipynb", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "m.ipynb: this is a binary file"),
     "bytes that are not UTF-8": ("m.py", b"\xff\xfe\xfa text", "m.py: this is a binary file"),
     "another kind of file": ("notes.txt", b"hello", "notes.txt: expected a .ipynb notebook"),
-    "a notebook without questions": ("m.py", b"# %%\nprint('hi')\n", "m.py: no reflection questions found"),
 }
+
+
+def test_a_notebook_without_questions_is_skipped_not_refused():
+    parsed = parse_notebook("m.py", b"# %%\nprint('hi')\n")
+    assert parsed.errors == [] and parsed.questions == []
+    assert parsed.skipped.startswith("no graded reflection cells")
 
 
 @pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
