@@ -843,7 +843,7 @@ def parse_criteria(scheme: str) -> tuple[list[CriterionDraft], list[str]]:
             criteria.append(CriterionDraft(*open_criterion, _dedent(levels)))
 
     for line in scheme.splitlines():
-        if open_criterion and line[:1] in (" ", "\t") and line.strip():
+        if open_criterion and (line[:1] in (" ", "\t") or not line.strip()):
             levels.append(line)
             continue
         if found := criterion_line(line):
@@ -853,14 +853,14 @@ def parse_criteria(scheme: str) -> tuple[list[CriterionDraft], list[str]]:
         close()
         open_criterion, levels = None, []
         text = line.strip(" \t")
-        if len(text) >= 2 and text[0] in "-*" and text[1] in " \t":
-            bonus.append(text)
+        if criteria and len(text) >= 2 and text[0] in "-*" and text[1] in " \t":
+            bonus.append(text)  # bullets before the first criterion are the mark scheme's own text
     close()
     return criteria, bonus
 
 
 def _dedent(lines: list[str]) -> str:
-    width = min((len(line) - len(line.lstrip(" \t")) for line in lines), default=0)
+    width = min((len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()), default=0)
     return "\n".join(line[width:].rstrip() for line in lines).strip("\n")
 
 
