@@ -388,6 +388,8 @@ def _apply(plan: ImportPlan, actor) -> None:
     modules = {m.slug: m for m in Module.objects.filter(course=plan.course)}
     handled: set[str] = set()
     for report in plan.files:
+        if report.skipped:
+            continue
         module = modules.get(report.module_slug)
         if module is None:
             # A new module is a draft: publishing it to students is a separate step, under Manage → Modules.
