@@ -908,3 +908,32 @@ def scaled_standard_bands(points: int) -> list[BandDraft]:
         bands.append(BandDraft(label, low, ceiling, description))
         ceiling = low - 1
     return bands
+
+
+def answer_in(kind: str, source: str, guidance: str = "") -> str:
+    """A student's answer in their copy of a response cell: the text under `**Your Response:**` (or after the mark
+    scheme) of a markdown cell, or a code cell's docstring without its rubric, boilerplate and the guidance the
+    student was given. "" when the student wrote nothing."""
+    source = source.replace("\r\n", "\n")
+    if kind == "code":
+        text = _docstring(source) or ""
+        if heading := _RUBRIC_HEADING.search(text):
+            text = text[:heading.start()]
+    else:
+        text = source
+        if answer := _YOUR_RESPONSE.search(text):
+            text = text[answer.end():]
+        elif end := _END.search(text):
+            text = text[end.end():]
+    text = "\n".join(line for line in text.splitlines() if not _is_boilerplate(line)).strip()
+    guidance = guidance.strip()
+    if guidance:
+        bracketed = f"[{guidance}]"
+        for given in (bracketed, guidance):
+            if text.startswith(given):
+                text = text[len(given):].strip()
+                break
+            if text.endswith(given):
+                text = text[:-len(given)].strip()
+                break
+    return text
