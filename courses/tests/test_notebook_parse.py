@@ -322,3 +322,85 @@ def test_windows_line_endings_inside_cells_read_the_same():
     (question,) = parse_notebook("m.ipynb", crlf).questions
     assert question.prompt == "Why?" and [b.label for b in question.bands][:2] == ["EXCELLENT", "GOOD"]
     assert "\r" not in question.mark_scheme
+
+
+def code_response(grade_id: str, text: str, points: int = 10, **extra) -> dict:
+    meta = {"grade": True, "grade_id": grade_id, "locked": False, "schema_version": 3, "solution": True,
+            "task": False, "points": points, **extra}
+    return nbformat.v4.new_code_cell(text, metadata={"nbgrader": meta})
+
+
+TINYTORCH_AREA = '''"""
+YOUR REFLECTION ON COST:
+
+TODO: Replace this text with your thoughtful response.
+
+Consider addressing:
+- Why is ReLU cheap?
+- What does Softmax cost?
+
+GRADING RUBRIC (Instructor Use):
+- Explains the cost of exponentials (6 points)
+- Connects cost to real systems (4 points)
+- Clear reasoning (bonus points for depth)
+"""
+
+### BEGIN SOLUTION
+# Student response area
+### END SOLUTION'''
+
+
+def test_the_title_is_the_questions_own_heading_not_the_section_heading_above_it():
+    question = ("## Part 10: ML Systems Thinking\n\n### Reflect on Cost\n\nReLU is cheap.\n\n"
+                "**Question 1**: Why is ReLU cheap?")
+    parsed = parse_notebook("m.ipynb", ipynb(nbformat.v4.new_markdown_cell(question),
+                                             code_response("q1", TINYTORCH_AREA)))
+    (draft,) = parsed.questions
+    assert (draft.title, draft.context, draft.prompt) == ("Reflect on Cost", "ReLU is cheap.", "Why is ReLU cheap?")
+    assert parsed.reflection_intro == "## Part 10: ML Systems Thinking"
+
+
+def test_a_sub_heading_does_not_displace_a_numbered_question_heading():
+    question = "### Question 1: Cost\n\n#### Background\n\nReLU is cheap.\n\n**Question:** Why?"
+    parsed = parse_notebook("m.ipynb", ipynb(task_cell("t1", question), response_cell("r1", SCHEME)))
+    assert parsed.questions[0].title == "Cost"
+
+
+def test_scaffolding_becomes_guidance_and_the_points_list_criteria_with_bonus_lines_as_notes():
+    parsed = parse_notebook("m.ipynb", ipynb(task_cell("t1", QUESTION), code_response("r1", TINYTORCH_AREA)))
+    assert parsed.errors == [] and parsed.warnings == []
+    (draft,) = parsed.questions
+    assert draft.guidance == "Consider addressing:\n- Why is ReLU cheap?\n- What does Softmax cost?"
+    assert [(c.description, c.max_points) for c in draft.criteria] == [
+        ("Explains the cost of exponentials", 6), ("Connects cost to real systems", 4)]
+    assert draft.rubric_notes == "- Clear reasoning (bonus points for depth)"
+    assert draft.rubric_kind == "criteria" and ranges(draft) == FIVE_BANDS
+
+
+def test_criteria_that_do_not_add_up_to_the_cells_points_are_refused_naming_the_cell():
+    parsed = parse_notebook("m.ipynb", ipynb(task_cell("t1", QUESTION), code_response("r1", TINYTORCH_AREA, 12)))
+    assert parsed.questions == []
+    assert str(parsed.errors[0]) == (
+        "m.ipynb, cell 1, grade_id 'r1': rubric criteria: The criteria add up to 10 points but the question is "
+        "worth 12. Make the criteria's points add up to the cell's nbgrader points.")
+
+
+def test_autograder_tests_and_implementation_exercises_are_not_questions():
+    tests = nbformat.v4.new_code_cell("assert relu(-1) == 0", metadata={"nbgrader": {
+        "grade": True, "grade_id": "test-relu", "locked": True, "points": 5, "schema_version": 3, "solution": False,
+        "task": False}})
+    exercise = code_response("relu-impl", "#| export\ndef relu(x):\n    ### BEGIN SOLUTION\n    return max(0, x)\n"
+                                          "    ### END SOLUTION", points=5)
+    parsed = parse_notebook("m.ipynb", ipynb(nbformat.v4.new_markdown_cell("### Step 1: ReLU\n\nWrite it."),
+                                             exercise, tests, task_cell("t1", QUESTION),
+                                             response_cell("r1", SCHEME)))
+    assert parsed.errors == [] and [q.grade_id for q in parsed.questions] == ["r1"]
+    assert parsed.reflection_intro == ""  # the cell before the question is an autograder test, not an intro
+
+
+def test_the_seeds_intro_and_closing_insight_are_kept():
+    parsed = parse_notebook("activations_reflection.py", fixture("activations_reflection.py"))
+    assert parsed.reflection_intro.startswith("## 🤔 ML Systems Thinking: Interactive Reflection")
+    assert parsed.reflection_intro.endswith("These responses will be manually graded for insight and understanding")
+    assert parsed.reflection_summary.startswith("**💡 Systems Insight**: The activation functions")
+    assert parsed.reflection_summary.endswith("decades of ML system evolution.")
