@@ -369,7 +369,8 @@ def _change(report: FileReport, draft: QuestionDraft, question: Question | None,
         changed.append("criteria descriptions")
     change = QuestionChange(draft, "update" if changed else "unchanged", changed, question)
     if change.rubric_changed and question_has_grades(question):
-        what = " and ".join(part for part in ("points", "bands") if part in changed)
+        what = " and ".join(part.replace("_", " ") for part in ("points", "bands", "criteria", "rubric_kind")
+                            if part in changed)
         if not force:
             report.errors.append(Problem(report.name, f"changes the {what} of a question that already has grades; "
                                                       "import with force to apply it and flag those grades for review",

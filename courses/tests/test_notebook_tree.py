@@ -15,7 +15,8 @@ from django.urls import reverse
 from courses.models import Module, Question, RubricKind
 from courses.notebooks.importer import NotebookFile, module_for_file, notebooks_import
 from courses.notebooks.parse import parse_notebook
-from courses.tests.factories import make_course
+from courses.tests.factories import make_course, make_response, make_user
+from grading.models import Grade
 
 TREE = Path(__file__).parent / "notebooks" / "tinytorch"
 SOURCE = TREE / "modules" / "source"
@@ -220,3 +221,29 @@ def test_the_web_preview_agrees_with_the_command(client, world, tree):
         assert [q.guidance for q in parsed.questions] == [
             change.draft.guidance for report in plan.files if report.name == f"{path.parent.name}.py"
             for change in report.changes]
+
+
+def test_changing_the_criteria_of_a_graded_question_needs_force_and_guidance_alone_does_not(course, tree):
+    run(tree, "--course", "tinytorch")
+    question = Question.objects.get(grade_id="question-1-computational-efficiency")
+    response = make_response(make_user("ada"), question)
+    Grade.objects.create(response=response, band=question.bands.get(label="GOOD"), score=8, points=10,
+                         graded_by=make_user("grader"), criterion_scores=[3, 2, 2, 1])
+    source = tree / "modules" / "source" / "03_activations" / "activations_dev.py"
+    text = source.read_text()
+    source.write_text(text.replace("How would you implement numerically stable Softmax", "How would you stabilise"))
+    out = run(tree, "--course", "tinytorch")
+    assert "1 updated" in out
+    question.refresh_from_db()
+    assert "How would you stabilise" in question.guidance
+    source.write_text(source.read_text().replace("trade-offs (3 points)", "trade-offs (4 points)").replace(
+        "strategies (2 points)", "strategies (1 points)"))
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_notebook", str(tree), "--course", "tinytorch", stdout=StringIO(), stderr=err)
+    assert "changes the criteria of a question that already has grades" in err.getvalue()
+    assert [c.max_points for c in question.criteria.order_by("position")] == [3, 3, 2, 2]
+    grader = make_user("instructor")
+    run(tree, "--course", "tinytorch", "--force", "--actor", grader.username)
+    assert [c.max_points for c in question.criteria.order_by("position")] == [4, 3, 1, 2]
+    assert Grade.objects.get(response=response).needs_review
