@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -16,29 +17,44 @@ from courses.notebooks.parse import max_bytes
 # A jupytext percent-format cell marker at the start of a line: what makes a .py file a notebook.
 _PERCENT_CELL = re.compile(rb"^# %%", re.M)
 _SKIPPED_FOLDERS = {"__pycache__", ".ipynb_checkpoints", "node_modules"}
+_NBGRADER_STEPS = {"release", "submitted", "autograded", "feedback"}
 MODULE_YAML_MAX = 64_000
 
 
 def notebooks_under(root: Path, say: Callable[[str], object]) -> list[Path]:
     """Every notebook below `root`, in path order: .ipynb files and .py files with percent-format cells.
 
-    Hidden folders, checkpoints and caches are left out. A .py beside an .ipynb of the same name is its
-    jupytext pair; the .py (the source TinyTorch edits) is taken and the .ipynb skipped, saying so.
+    Hidden folders, checkpoints and caches are not entered, nor are nbgrader's release/, submitted/,
+    autograded/ and feedback/ beside its source/ (students' copies, not the course's questions; say so).
+    A .py beside an .ipynb of the same name is its jupytext pair: the .py (the source TinyTorch edits)
+    is taken and the .ipynb skipped, saying so.
     """
     found = []
-    for path in sorted(root.rglob("*")):
-        parts = path.relative_to(root).parts
-        if any(part.startswith(".") or part in _SKIPPED_FOLDERS for part in parts) or not path.is_file():
-            continue
-        suffix = path.suffix.lower()
-        if suffix == ".ipynb":
-            if path.with_suffix(".py").is_file() and _is_percent_notebook(path.with_suffix(".py")):
-                say(f"{path}: skipped, paired with {path.with_suffix('.py').name}")
+    for folder, subfolders, names in os.walk(root):
+        here = Path(folder)
+        kept = []
+        for name in sorted(subfolders):
+            if name.startswith(".") or name in _SKIPPED_FOLDERS:
                 continue
-            found.append(path)
-        elif suffix == ".py" and _is_percent_notebook(path):
-            found.append(path)
-    return found
+            if name in _NBGRADER_STEPS and (here / "source").is_dir():
+                say(f"{here / name}: skipped, nbgrader's {name}/ folder (only source/ holds the questions)")
+                continue
+            kept.append(name)
+        subfolders[:] = kept
+        for name in sorted(names):
+            path = here / name
+            suffix = path.suffix.lower()
+            if name.startswith(".") or not path.is_file():
+                continue
+            if suffix == ".ipynb":
+                pair = path.with_suffix(".py")
+                if pair.is_file() and _is_percent_notebook(pair):
+                    say(f"{path}: skipped, paired with {pair.name}")
+                    continue
+                found.append(path)
+            elif suffix == ".py" and _is_percent_notebook(path):
+                found.append(path)
+    return sorted(found)
 
 
 def _is_percent_notebook(path: Path) -> bool:
