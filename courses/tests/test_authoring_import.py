@@ -200,8 +200,8 @@ def test_the_preview_of_a_reimport_takes_the_same_queries_however_many_questions
 
 
 def test_the_export_download_takes_constant_queries(instructor_client, world, django_assert_num_queries):
-    # session, user, course for the instructor, module, questions, their bands
-    with django_assert_num_queries(6):
+    # session, user, course for the instructor, module, questions, their bands, their criteria
+    with django_assert_num_queries(7):
         response = instructor_client.get(reverse("authoring:export", args=[world.course.slug, world.module.slug]))
     assert response.status_code == 200
 

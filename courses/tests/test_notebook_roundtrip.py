@@ -162,3 +162,15 @@ def test_the_parser_reads_back_whatever_criteria_notes_and_guidance_the_exporter
     assert draft.rubric_kind == "criteria"
     assert list(draft.criteria) == criteria
     assert (draft.rubric_notes, draft.guidance) == (question.rubric_notes.strip(), question.guidance.strip())
+
+
+def test_exporting_a_module_of_many_criteria_questions_takes_three_queries(db, django_assert_num_queries):
+    module = make_module(make_course("many"), 1, slug="many")
+    for number in range(1, 13):
+        question = make_question(module, number, rubric_kind=RubricKind.CRITERIA, rubric_notes="- bonus")
+        RubricCriterion.objects.bulk_create(RubricCriterion(question=question, position=i, description=f"C{i}",
+                                                            max_points=5) for i in range(2))
+    # questions, their bands, their criteria
+    with django_assert_num_queries(3):
+        notebook = module_notebook(module)
+    assert sum(1 for cell in notebook.cells if "(5 points)" in cell.source) == 12
