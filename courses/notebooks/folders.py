@@ -41,6 +41,7 @@ def notebooks_under(root: Path, say: Callable[[str], object]) -> list[Path]:
                 continue
             kept.append(name)
         subfolders[:] = kept
+        before = len(found)
         for name in sorted(names):
             path = here / name
             suffix = path.suffix.lower()
@@ -54,6 +55,8 @@ def notebooks_under(root: Path, say: Callable[[str], object]) -> list[Path]:
                 found.append(path)
             elif suffix == ".py" and _is_percent_notebook(path):
                 found.append(path)
+        if "module.yaml" in names and len(found) == before:
+            say(f"{here}: skipped, a module folder without notebooks")
     return sorted(found)
 
 

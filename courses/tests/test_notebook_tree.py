@@ -53,6 +53,8 @@ def tree(tmp_path) -> Path:
                  activations / "__pycache__" / "activations_dev.py", root / ".git" / "old_dev.py"):
         junk.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(activations / "activations_dev.py", junk)
+    (root / "modules" / "source" / "05_planned").mkdir()
+    (root / "modules" / "source" / "05_planned" / "module.yaml").write_text("title: Not written yet\n")
     # nbgrader's students' copies beside source/ are not the course's questions.
     student_copy = root / "modules" / "submitted" / "ada" / "03_activations" / "activations_dev.py"
     student_copy.parent.mkdir(parents=True)
@@ -75,6 +77,7 @@ def test_the_whole_tree_imports_in_one_command_with_numbers_slugs_and_titles_fro
     assert "reflection_dev.ipynb: skipped, paired with reflection_dev.py" in out
     assert "setup_helpers" not in out and "checkpoint" not in out and "__pycache__" not in out
     assert "modules/submitted: skipped, nbgrader's submitted/ folder" in out
+    assert "05_planned: skipped, a module folder without notebooks" in out
     assert "Imported 3 file(s): 7 created" in out
     # Autograder tests (grade + locked), implementation exercises (solution code without a docstring) and
     # the ungraded solution cells are not questions.
