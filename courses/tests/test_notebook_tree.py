@@ -255,3 +255,13 @@ def test_changing_the_criteria_of_a_graded_question_needs_force_and_guidance_alo
     run(tree, "--course", "tinytorch", "--force", "--actor", grader.username)
     assert [c.max_points for c in question.criteria.order_by("position")] == [4, 3, 1, 2]
     assert Grade.objects.get(response=response).needs_review
+
+
+def test_the_preview_of_only_files_without_reflections_is_refused_with_the_reason(client, world):
+    client.force_login(world.instructor)
+    setup = SOURCE / "01_setup" / "setup_dev.py"
+    response = client.post(reverse("authoring:import", args=[world.course.slug]),
+                           {"files": [SimpleUploadedFile("01_setup.py", setup.read_bytes())]})
+    page = response.content.decode()
+    assert response.status_code == 400 and "Import refused: nothing was written" in page
+    assert "no reflection questions found" in page
