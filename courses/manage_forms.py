@@ -82,19 +82,21 @@ class CourseSettingsForm(forms.ModelForm):
 
 
 class ModuleForm(forms.ModelForm):
-    """A module's number, slug, title and summary; numbers and slugs are unique within the course."""
+    """A module's number, slug, title, summary and the reflection intro and summary around its questions;
+    numbers and slugs are unique within the course."""
 
     number = forms.IntegerField(min_value=1, max_value=MODULE_NUMBER_MAX, help_text="Its position in the course.")
 
     class Meta:
         model = Module
-        fields = ["number", "slug", "title", "summary"]
-        widgets = {"summary": forms.Textarea(attrs={"rows": 3})}
+        fields = ["number", "slug", "title", "summary", "reflection_intro", "reflection_summary"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 3}), "reflection_intro": forms.Textarea(attrs={"rows": 4}),
+                   "reflection_summary": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args, course: Course, **kwargs):
         super().__init__(*args, **kwargs)
         self.course = course
-        for name in ("title", "summary"):
+        for name in ("title", "summary", "reflection_intro", "reflection_summary"):
             self.fields[name].validators.append(validate_savable_text)
 
     def _siblings(self):

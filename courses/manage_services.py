@@ -18,9 +18,11 @@ class ManageError(Exception):
 
 
 @transaction.atomic
-def module_create(*, course: Course, number: int, slug: str, title: str, summary: str = "") -> Module:
+def module_create(*, course: Course, number: int, slug: str, title: str, summary: str = "",
+                  reflection_intro: str = "", reflection_summary: str = "") -> Module:
     """A new module, as a draft: students see it once it is published."""
     return Module.objects.create(course=course, number=number, slug=slug, title=title, summary=summary,
+                                 reflection_intro=reflection_intro, reflection_summary=reflection_summary,
                                  is_published=False)
 
 

@@ -1,10 +1,12 @@
 """Modules back out as nbgrader notebooks, and students' submissions in nbgrader's submitted/ layout.
 
 The written layout is the seed's: per question a locked markdown task cell, then a
-graded markdown response cell holding the mark scheme between the BEGIN/END
-markers. A question whose mark scheme already lists its bands is written word for
-word; otherwise the bands are written out after the mark scheme's own text, so an
-import of the export always gives back the same points and bands.
+graded markdown response cell holding the question's guidance and then the mark
+scheme between the BEGIN/END markers. A question whose mark scheme already states
+its rubric (bands, or criteria, and notes) is written word for word; otherwise the
+rubric is written out after the mark scheme's own text, so an import of the export
+always gives back the same points, rubric and notes. The module's reflection intro
+and summary are markdown cells before the first question and after the last.
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ import jupytext
 import nbformat
 from django.db.models import Prefetch
 
-from courses.models import Module, Question, Response, ResponseStatus, RubricBand
+from courses.models import Module, Question, Response, ResponseStatus, RubricBand, RubricCriterion, RubricKind
 from courses.notebooks.parse import (
     BEGIN_MARKER,
     DEFAULT_MAX_WORDS,
     DEFAULT_MIN_WORDS,
     END_MARKER,
+    NOTES_MARKER,
     RESPONSE_PLACEHOLDER,
     BandDraft,
+    CriterionDraft,
     band_line,
-    parse_bands,
+    criterion_line,
+    read_rubric,
     scaled_standard_bands,
     stated_total,
     words_in,
@@ -41,9 +46,10 @@ _BLOCK_STARTS = ("```", "~~~", "- ", "* ", "+ ", "#", ">", "<", "|", "    ", "\t
 
 
 def module_questions(module: Module) -> list[Question]:
-    """The module's questions with their bands, in two queries."""
+    """The module's questions with their bands and criteria, in three queries."""
     return list(module.questions.order_by("number").prefetch_related(
-        Prefetch("bands", queryset=RubricBand.objects.order_by("position"))))
+        Prefetch("bands", queryset=RubricBand.objects.order_by("position")),
+        Prefetch("criteria", queryset=RubricCriterion.objects.order_by("position"))))
 
 
 def task_grade_id(question: Question) -> str:
@@ -74,26 +80,43 @@ def question_markdown(question: Question) -> str:
     return "\n\n".join(parts)
 
 
-def mark_scheme_text(question: Question, bands: list[RubricBand]) -> str:
-    """The text between the mark-scheme markers; the stored mark scheme when it already states these bands."""
-    wanted = [BandDraft(b.label, b.min_points, b.max_points, b.description) for b in bands]
-    total, stated, _ = parse_bands(question.mark_scheme)
-    best_first = sorted(wanted, key=lambda b: -b.min_points)
-    if total is None or total == question.points:
-        if stated and sorted(stated, key=lambda b: -b.min_points) == best_first:
+def mark_scheme_text(question: Question, bands: list[RubricBand], criteria: list[RubricCriterion] = ()) -> str:
+    """The text between the mark-scheme markers; the stored mark scheme when importing it gives back this rubric."""
+    wanted = sorted((BandDraft(b.label, b.min_points, b.max_points, b.description) for b in bands),
+                    key=lambda b: -b.min_points)
+    wanted_criteria = [CriterionDraft(" ".join(c.description.split()), c.max_points, c.levels.strip("\n"))
+                       for c in criteria]
+    uses_criteria = question.rubric_kind == RubricKind.CRITERIA
+    notes = question.rubric_notes.strip()
+    found = read_rubric(question.mark_scheme)
+    stated = sorted(found.bands, key=lambda b: -b.min_points)
+    if found.total in (None, question.points) and found.notes == notes:
+        if uses_criteria and not stated and found.criteria == wanted_criteria:
+            return question.mark_scheme.strip()
+        if not uses_criteria and stated and stated == wanted:
             return question.mark_scheme.strip()
         # A rubric without bands imports with the scaled standard bands, so those need no restating.
-        if not stated and best_first == scaled_standard_bands(question.points):
+        if not uses_criteria and not stated and not found.criteria and wanted == scaled_standard_bands(question.points):
             return question.mark_scheme.strip()
     own_text = []
     for line in question.mark_scheme.strip().splitlines():
-        if stated_total(line) is not None or band_line(line):
+        if (stated_total(line) is not None or band_line(line) or criterion_line(line)
+                or line.strip(" \t") == NOTES_MARKER):
             break
         own_text.append(line)
     blocks = ["\n".join(own_text).strip()] if "\n".join(own_text).strip() else []
-    blocks.append(f"GRADING CRITERIA ({question.points} points total):")
-    for band in sorted(wanted, key=lambda b: -b.min_points):
-        blocks.append(f"{band.label} ({band.range_text}):" + (f"\n{band.description}" if band.description else ""))
+    if uses_criteria:
+        lines = ["GRADING RUBRIC (Instructor Use):"]
+        for criterion in wanted_criteria:
+            lines.append(f"- {criterion.description} ({criterion.max_points} points)")
+            lines += [f"  {line}".rstrip() for line in criterion.levels.splitlines()]
+        blocks.append("\n".join(lines))
+    else:
+        blocks.append(f"GRADING CRITERIA ({question.points} points total):")
+        for band in wanted:
+            blocks.append(f"{band.label} ({band.range_text}):" + (f"\n{band.description}" if band.description else ""))
+    if notes:
+        blocks.append(f"{NOTES_MARKER}\n{notes}")
     return "\n\n".join(blocks)
 
 
@@ -116,19 +139,24 @@ def module_notebook(module: Module, questions: list[Question] | None = None, *,
     intro = f"# {module.number:02d}. {module.title}"
     if module.summary.strip():
         intro += f"\n\n{module.summary.strip()}"
-    items = [(question, list(question.bands.all())) for question in questions]
-    return build_notebook(intro, items, answers=answers)
+    items = [(question, list(question.bands.all()), list(question.criteria.all())) for question in questions]
+    return build_notebook(intro, items, answers=answers, reflection_intro=module.reflection_intro,
+                          reflection_summary=module.reflection_summary)
 
 
-def build_notebook(intro: str, items: list[tuple[Question, list[RubricBand]]], *,
-                   answers: dict[int, str] | None = None) -> nbformat.NotebookNode:
-    """A validated notebook of (question, bands) pairs: task cell then response cell for each."""
+def build_notebook(intro: str, items: list[tuple], *, answers: dict[int, str] | None = None,
+                   reflection_intro: str = "", reflection_summary: str = "") -> nbformat.NotebookNode:
+    """A validated notebook of (question, bands[, criteria]) items: task cell then response cell for each,
+    between the reflection intro and summary cells."""
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     notebook.metadata["language_info"] = {"name": "python"}
     notebook.cells.append(nbformat.v4.new_markdown_cell(intro, id="module-intro"))
-    used = {question.grade_id for question, _ in items}
-    for question, bands in items:
+    if reflection_intro.strip():
+        notebook.cells.append(nbformat.v4.new_markdown_cell(reflection_intro.strip(), id="reflection-intro"))
+    used = {item[0].grade_id for item in items}
+    for question, bands, *rest in items:
+        criteria = rest[0] if rest else []
         task_id = task_grade_id(question)
         while task_id in used:
             task_id = f"{task_id}-task"[-100:]
@@ -136,13 +164,16 @@ def build_notebook(intro: str, items: list[tuple[Question, list[RubricBand]]], *
         notebook.cells.append(nbformat.v4.new_markdown_cell(
             question_markdown(question), metadata=_nbgrader(task_id, task=True), id=_cell_id(task_id)))
         if answers is None:
-            body = (f"{BEGIN_MARKER}\n{mark_scheme_text(question, bands)}\n{END_MARKER}\n\n"
+            guidance = f"{question.guidance.strip()}\n\n" if question.guidance.strip() else ""
+            body = (f"{guidance}{BEGIN_MARKER}\n{mark_scheme_text(question, bands, criteria)}\n{END_MARKER}\n\n"
                     f"**Your Response:**\n{RESPONSE_PLACEHOLDER}")
         else:
             body = f"**Your Response:**\n{answers.get(question.pk) or RESPONSE_PLACEHOLDER}"
         notebook.cells.append(nbformat.v4.new_markdown_cell(
             body, metadata=_nbgrader(question.grade_id, task=False, points=question.points),
             id=_cell_id(question.grade_id)))
+    if reflection_summary.strip():
+        notebook.cells.append(nbformat.v4.new_markdown_cell(reflection_summary.strip(), id="reflection-summary"))
     nbformat.validate(notebook)
     return notebook
 

@@ -19,10 +19,12 @@ from django.db import DataError, IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils.text import slugify
 
-from courses.models import Course, Module, Question, RubricBand
+from courses.models import Course, Module, Question, RubricBand, RubricCriterion
 from courses.notebooks.parse import (
     MODULE_NUMBER_MAX,
+    TITLE_MAX,
     BandDraft,
+    CriterionDraft,
     ParsedNotebook,
     Problem,
     QuestionDraft,
@@ -33,9 +35,12 @@ from courses.questions import question_has_grades
 from courses.rubric import number as number_text
 from courses.signals import rubric_changed, rubric_changing
 
-QUESTION_FIELDS = ("title", "context", "prompt", "expected_response", "mark_scheme", "min_words", "max_words",
-                   "points")
+QUESTION_FIELDS = ("title", "context", "prompt", "guidance", "expected_response", "mark_scheme", "rubric_kind",
+                   "rubric_notes", "min_words", "max_words", "points")
+# A module's text that a notebook states; a file that states none leaves what reflect holds alone.
+MODULE_TEXT_FIELDS = ("reflection_intro", "reflection_summary")
 _FILE_STEM = re.compile(r"(?:(?P<number>\d++)[ _.-]++)?(?P<name>.++)")
+_NUMBERED_FOLDER = re.compile(r"(?P<number>\d++)[ _.-]++(?P<name>.++)")
 _RENUMBER_OFFSET = 1_000_000
 SLUG_MAX = Module._meta.get_field("slug").max_length
 
@@ -58,8 +63,11 @@ class ImportRefused(Exception):
 
 @dataclass(frozen=True)
 class NotebookFile:
+    """A notebook's path (or upload name) and bytes; `module_title` comes from a module.yaml beside it."""
+
     name: str
     data: bytes
+    module_title: str = ""
 
 
 @dataclass
@@ -74,7 +82,7 @@ class QuestionChange:
 
     @property
     def rubric_changed(self) -> bool:
-        return "points" in self.changed or "bands" in self.changed
+        return bool({"points", "bands", "criteria", "rubric_kind"} & set(self.changed))
 
 
 @dataclass
@@ -89,6 +97,8 @@ class FileReport:
     kept: list[Question] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+    skipped: str = ""
+    module_text: dict[str, str] = field(default_factory=dict)
 
     def _of(self, action: str) -> list[QuestionChange]:
         return [change for change in self.changes if change.action == action]
@@ -106,9 +116,13 @@ class FileReport:
         return self._of("unchanged")
 
     def summary(self) -> str:
+        if self.skipped:
+            return f"{self.name}: skipped, {self.skipped}"
         module = f"module {self.module_number:02d} {self.module_slug}" + ("" if self.module_exists else " (new)")
         counts = (f"{len(self.creates)} to create, {len(self.updates)} to update, {len(self.unchanged)} unchanged"
                   + (f", {len(self.deletes)} to delete" if self.deletes else ""))
+        if self.module_text:
+            counts += ", " + " and ".join(name.replace("_", " ") for name in self.module_text) + " to set"
         return f"{self.name} → {module}: {counts}" if self.module_slug else self.name
 
 
@@ -139,15 +153,20 @@ class ImportPlan:
         """A fingerprint of what the plan would do, to notice the course changing between preview and confirm."""
         parts = []
         for report in self.files:
-            parts.append(f"{report.name}|{report.module_slug}|{report.module_exists}")
+            parts.append(f"{report.name}|{report.module_slug}|{report.module_exists}|{report.skipped}|"
+                         f"{sorted(report.module_text)}")
             parts += [f"{c.draft.grade_id}:{c.action}:{','.join(c.changed)}:{c.flag_grades}" for c in report.changes]
             parts += [f"delete:{q.pk}" for q in report.deletes] + [f"keep:{q.pk}" for q in report.kept]
         return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def module_for_file(name: str) -> tuple[int | None, str]:
-    """(number, slug) a file name implies: `02_activations.py` → (2, "activations")."""
-    stem = re.sub(r"\.(ipynb|py)$", "", name.rsplit("/", 1)[-1], flags=re.I)
+    """(number, slug) a path implies: a numbered folder first (`03_activations/activations_dev.py` → (3,
+    "activations")), else the file name (`02_activations.py` → (2, "activations"))."""
+    parts = name.replace("\\", "/").split("/")
+    if len(parts) > 1 and (folder := _NUMBERED_FOLDER.fullmatch(parts[-2])):
+        return to_int(folder["number"]), slugify(folder["name"].replace("_", "-"))
+    stem = re.sub(r"\.(ipynb|py)$", "", parts[-1], flags=re.I)
     match = _FILE_STEM.fullmatch(stem)
     number = to_int(match["number"]) if match and match["number"] else None
     return number, slugify((match["name"] if match else stem).replace("_", "-"))
@@ -190,16 +209,19 @@ def notebooks_import(
 
 def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
     modules = {m.slug: m for m in Module.objects.filter(course=course)}
-    numbers_taken = {m.number: m.slug for m in modules.values()}
+    numbers_taken = {m.number: (m.slug, "") for m in modules.values()}
     reports: list[FileReport] = []
-    placed: list[tuple[FileReport, ParsedNotebook, str, int | None]] = []
+    placed: list[tuple[FileReport, ParsedNotebook, str, int | None, str]] = []
     for position, notebook_file in enumerate(files, start=1):
         parsed = parse_notebook(notebook_file.name, notebook_file.data)
-        report = FileReport(notebook_file.name, warnings=list(parsed.warnings), errors=list(parsed.errors))
+        report = FileReport(notebook_file.name, warnings=list(parsed.warnings), errors=list(parsed.errors),
+                            skipped=parsed.skipped)
         reports.append(report)
         number, slug = module_for_file(notebook_file.name)
         slug = module_slug or slug
-        if module_slug and slugify(module_slug) != module_slug:
+        if parsed.skipped:
+            pass  # nothing to place: it neither claims a module number nor stops the others
+        elif module_slug and slugify(module_slug) != module_slug:
             report.errors.append(Problem(notebook_file.name, f"{module_slug!r} is not a module slug (lower-case "
                                                              "letters, digits and hyphens)"))
         elif not slug:
@@ -212,22 +234,36 @@ def _plan(course, files, module_slug, force, actor, progress) -> ImportPlan:
             report.errors.append(Problem(notebook_file.name, f"the file name gives module number {number_text(number)}"
                                                              f"; module numbers go up to {MODULE_NUMBER_MAX}"))
         else:
-            placed.append((report, parsed, slug, number))
+            placed.append((report, parsed, slug, number, notebook_file.module_title))
         if progress:
             progress(report, position, len(files))
-    # Numbered file names claim their module numbers first; unnumbered new modules then take the next free ones.
+    if reports and all(report.skipped for report in reports):
+        reports[0].errors.append(Problem(reports[0].name, "no reflection questions found: no graded reflection "
+                                                          "cells (nbgrader grade and solution) in any file"))
+    # Numbered names claim their module numbers first; unnumbered new modules then take the next free ones.
     placed.sort(key=lambda entry: entry[3] is None)
     parsed_by_module: dict[str, list[tuple[FileReport, ParsedNotebook]]] = {}
-    for report, parsed, slug, number in placed:
+    for report, parsed, slug, number, yaml_title in placed:
         _place_module(report, slug, number, modules, numbers_taken)
-        if not report.module_exists and parsed.title:
-            report.module_title = parsed.title
+        if not report.module_exists and (yaml_title or parsed.title):
+            report.module_title = (yaml_title or parsed.title)[:TITLE_MAX]
         parsed_by_module.setdefault(slug, []).append((report, parsed))
     for slug, entries in parsed_by_module.items():
-        _plan_module(modules.get(slug), sorted(entries, key=lambda entry: reports.index(entry[0])), force, actor)
+        entries = sorted(entries, key=lambda entry: reports.index(entry[0]))
+        _plan_module_text(modules.get(slug), entries)
+        _plan_module(modules.get(slug), entries, force, actor)
     for report in reports:
         _validate_rows(report)
     return ImportPlan(course=course, files=reports, force=force)
+
+
+def _plan_module_text(module: Module | None, entries: list[tuple[FileReport, ParsedNotebook]]) -> None:
+    """The reflection intro and summary the files give the module: the first file stating each wins."""
+    first = entries[0][0]
+    for name in MODULE_TEXT_FIELDS:
+        stated = next((getattr(parsed, name) for _, parsed in entries if getattr(parsed, name)), "")
+        if stated and (module is None or getattr(module, name) != stated):
+            first.module_text[name] = stated
 
 
 def _validate_rows(report: FileReport) -> None:
@@ -235,7 +271,8 @@ def _validate_rows(report: FileReport) -> None:
     would (lengths, ranges); the parser's own checks give friendlier messages first, so normally this finds nothing."""
     rows: list[tuple[object, list[str], int | None, str]] = []
     if report.module_slug and not report.module_exists and not report.errors:
-        module = Module(number=report.module_number, slug=report.module_slug, title=report.module_title)
+        module = Module(number=report.module_number, slug=report.module_slug, title=report.module_title,
+                        **report.module_text)
         rows.append((module, ["course"], None, ""))
     for change in report.changes:
         if change.action == "unchanged":
@@ -245,6 +282,7 @@ def _validate_rows(report: FileReport) -> None:
                             **{name: getattr(draft, name) for name in QUESTION_FIELDS})
         rows.append((question, ["module"], draft.cell, draft.grade_id))
         rows += [(band, ["question"], draft.cell, draft.grade_id) for band in _bands(question, draft.bands)]
+        rows += [(row, ["question"], draft.cell, draft.grade_id) for row in _criteria(question, draft.criteria)]
     for row, exclude, cell, grade_id in rows:
         try:
             row.clean_fields(exclude=exclude)
@@ -255,21 +293,26 @@ def _validate_rows(report: FileReport) -> None:
 
 
 def _place_module(report: FileReport, slug: str, number: int | None, modules: dict, numbers_taken: dict) -> None:
+    """Give the file its module; `numbers_taken` maps number → (slug, file that claimed it, "" if in the course)."""
     report.module_slug = slug
     existing = modules.get(slug)
     if existing is not None:
         report.module_exists, report.module_number, report.module_title = True, existing.number, existing.title
         return
     if number is None:
-        planned = [n for n, planned_slug in numbers_taken.items() if planned_slug == slug]
+        planned = [n for n, (planned_slug, _) in numbers_taken.items() if planned_slug == slug]
         number = planned[0] if planned else max(numbers_taken, default=0) + 1
-    elif numbers_taken.get(number, slug) != slug:
+    elif numbers_taken.get(number, (slug, ""))[0] != slug:
         report.module_number = number
-        report.errors.append(Problem(
-            report.name, f"module number {number} is already used by {numbers_taken[number]!r}; "
-                         "rename the file or pass --module"))
+        other_slug, other_file = numbers_taken[number]
+        if other_file:
+            reason = (f"module number {number} is claimed by both {other_file} ({other_slug!r}) and {report.name} "
+                      f"({slug!r}); renumber one folder or file")
+        else:
+            reason = f"module number {number} is already used by {other_slug!r}; rename the file or pass --module"
+        report.errors.append(Problem(report.name, reason))
         return
-    numbers_taken[number] = slug
+    numbers_taken.setdefault(number, (slug, report.name))
     report.module_number, report.module_title = number, slug.replace("-", " ").title()
 
 
@@ -277,7 +320,7 @@ def _plan_module(module: Module | None, entries: list[tuple[FileReport, ParsedNo
     existing: dict[str, Question] = {}
     if module is not None:
         questions = (module.questions.annotate(response_count=Count("responses"))
-                     .prefetch_related("bands").order_by("number"))
+                     .prefetch_related("bands", "criteria").order_by("number"))
         existing = {q.grade_id: q for q in questions}
     seen: dict[str, str] = {}
     number = 0
@@ -319,9 +362,15 @@ def _change(report: FileReport, draft: QuestionDraft, question: Question | None,
     elif current != wanted:
         # Criteria text alone does not change how any grade was scored, so it needs no force.
         changed.append("band descriptions")
+    criteria = [CriterionDraft(c.description, c.max_points, c.levels) for c in question.criteria.all()]
+    if [c.max_points for c in criteria] != [c.max_points for c in draft.criteria]:
+        changed.append("criteria")
+    elif criteria != list(draft.criteria):
+        changed.append("criteria descriptions")
     change = QuestionChange(draft, "update" if changed else "unchanged", changed, question)
     if change.rubric_changed and question_has_grades(question):
-        what = " and ".join(part for part in ("points", "bands") if part in changed)
+        what = " and ".join(part.replace("_", " ") for part in ("points", "bands", "criteria", "rubric_kind")
+                            if part in changed)
         if not force:
             report.errors.append(Problem(report.name, f"changes the {what} of a question that already has grades; "
                                                       "import with force to apply it and flag those grades for review",
@@ -340,12 +389,16 @@ def _apply(plan: ImportPlan, actor) -> None:
     modules = {m.slug: m for m in Module.objects.filter(course=plan.course)}
     handled: set[str] = set()
     for report in plan.files:
+        if report.skipped:
+            continue
         module = modules.get(report.module_slug)
         if module is None:
             # A new module is a draft: publishing it to students is a separate step, under Manage → Modules.
             module = Module.objects.create(course=plan.course, number=report.module_number, slug=report.module_slug,
-                                           title=report.module_title, is_published=False)
+                                           title=report.module_title, is_published=False, **report.module_text)
             modules[module.slug] = module
+        elif report.module_text:
+            Module.objects.filter(pk=module.pk).update(**report.module_text)
         if report.deletes:
             Question.objects.filter(pk__in=[q.pk for q in report.deletes]).delete()
         if module.slug not in handled:
@@ -375,6 +428,7 @@ def _create(module: Module, draft: QuestionDraft) -> Question:
     question = Question.objects.create(module=module, number=draft.number, grade_id=draft.grade_id,
                                        **{name: getattr(draft, name) for name in QUESTION_FIELDS})
     RubricBand.objects.bulk_create(_bands(question, draft.bands))
+    RubricCriterion.objects.bulk_create(_criteria(question, draft.criteria))
     return question
 
 
@@ -389,6 +443,15 @@ def _update(change: QuestionChange, actor, file_name: str) -> None:
     question.save(update_fields=[*QUESTION_FIELDS, "number"])
     if "bands" in change.changed or "band descriptions" in change.changed:
         bands_replace(question=question, bands=draft.bands)
+    if "criteria" in change.changed or "criteria descriptions" in change.changed:
+        # Grades keep their per-criterion scores by position; the grades were flagged above when points moved.
+        RubricCriterion.objects.filter(question=question).delete()
+        RubricCriterion.objects.bulk_create(_criteria(question, draft.criteria))
+
+
+def _criteria(question: Question, criteria: Iterable[CriterionDraft]) -> list[RubricCriterion]:
+    return [RubricCriterion(question=question, position=i, description=c.description, max_points=c.max_points,
+                            levels=c.levels) for i, c in enumerate(criteria)]
 
 
 def _best_first(band: BandDraft) -> tuple[int, int]:

@@ -5,7 +5,17 @@ holding `### Question N: Title` and `**Context:**` / `**Question:**` /
 `**Expected Response:**` paragraphs, then a graded markdown cell whose mark scheme
 sits between `=== BEGIN MARK SCHEME ===` and `=== END MARK SCHEME ===`. The
 variant layout: the question in a plain markdown cell, then a graded code cell
-whose docstring is the answer area followed by a `GRADING RUBRIC` list.
+whose docstring is the answer area: student-facing scaffolding ("TODO: Replace this
+text…", "Consider addressing:" and guiding questions, or `YOUR RESPONSE HERE` and a
+bracketed "[Write … Consider: …]" list) followed by a `GRADING RUBRIC` list.
+
+Scaffolding before the rubric, minus boilerplate, is the question's guidance; the rubric
+is staff-only. A rubric of bands (`LABEL (LO-HI points):`) is a banded rubric; one of
+`- criterion (N points)` bullets is an analytic one, its bullets without points (bonus
+lines) and anything after a `RUBRIC NOTES:` line being notes. The plain markdown cell just
+before the first question is the reflection section's intro, the one just after the last
+answer cell its closing summary. A graded code cell that does not open with a docstring
+(an implementation exercise) and locked autograder test cells are not questions.
 
 Cell indexes in messages count from 0, as in the notebook's `cells` list.
 
@@ -31,12 +41,24 @@ import jupytext
 import nbformat
 from django.conf import settings
 
-from courses.rubric import BandSpec, number, points_errors, rubric_errors, standard_bands, word_limit_errors
+from courses.rubric import (
+    BandSpec,
+    CriterionSpec,
+    criteria_errors,
+    number,
+    points_errors,
+    rubric_errors,
+    standard_bands,
+    word_limit_errors,
+)
 
 DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS = 150, 300
 BEGIN_MARKER = "=== BEGIN MARK SCHEME ==="
 END_MARKER = "=== END MARK SCHEME ==="
 RESPONSE_PLACEHOLDER = "[Student writes their analysis here - this cell will be editable by students]"
+NOTES_MARKER = "RUBRIC NOTES:"
+# Rubric kinds, as courses.models.RubricKind stores them.
+BANDS, CRITERIA = "bands", "criteria"
 GRADE_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 TITLE_MAX = 200
 
@@ -58,7 +80,7 @@ _END = re.compile(r"^[ \t]*+=++[ \t]*+END MARK SCHEME[ \t]*+=++[ \t]*+$", re.M |
 _HEADING = re.compile(r"#{1,6}+[ \t]++(?P<text>.++)")
 _MODULE_TITLE = re.compile(r"#[ \t]++(?:\d++\.[ \t]++)?+(?P<title>.++)")
 _QUESTION_HEADING = re.compile(r"Question[ \t]++\d++[ \t]*+[:.\-–—][ \t]*+(?P<title>.++)", re.I)
-_WORDS = re.compile(r"(?<!\d)(?P<lo>\d++)" + _SEP + r"(?P<hi>\d++)[ \t]*+words", re.I)
+_WORDS = re.compile(r"(?<!\d)(?P<lo>\d++)" + _SEP + r"(?P<hi>\d++)[ \t]*+words?+\b", re.I)
 _TARGET = re.compile(r"[*_]*+[ \t]*+Target length[ \t]*+:[ \t]*+(?P<lo>\d++)" + _SEP + r"(?P<hi>\d++)[ \t]*+words"
                      r"[ \t]*+\.?+[ \t]*+[*_]*+", re.I)
 _TOTAL_LINE = re.compile(
@@ -134,6 +156,16 @@ class BandDraft:
         return f"{self.min_points}-{self.max_points} points"
 
 
+@dataclass(frozen=True)
+class CriterionDraft:
+    description: str
+    max_points: int
+    levels: str = ""
+
+    def spec(self) -> CriterionSpec:
+        return CriterionSpec(self.description, self.max_points, self.levels)
+
+
 @dataclass
 class QuestionDraft:
     """One question as a notebook describes it; `cell` is the response cell's index."""
@@ -151,15 +183,24 @@ class QuestionDraft:
     max_words: int = DEFAULT_MAX_WORDS
     task_grade_id: str = ""
     number: int = 0
+    guidance: str = ""
+    rubric_kind: str = BANDS
+    criteria: tuple[CriterionDraft, ...] = ()
+    rubric_notes: str = ""
 
 
 @dataclass
 class ParsedNotebook:
+    """One file's questions; `skipped` says why a readable file holds none (it is then no error)."""
+
     name: str
     title: str = ""
     questions: list[QuestionDraft] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     errors: list[Problem] = field(default_factory=list)
+    reflection_intro: str = ""
+    reflection_summary: str = ""
+    skipped: str = ""
 
 
 def read_notebook(name: str, data: bytes) -> nbformat.NotebookNode:
@@ -325,17 +366,19 @@ def parse_cells(name: str, cells) -> ParsedNotebook:
     seen_ids: dict[str, int] = {}
     pending_task: _Cell | None = None
     plain_markdown: _Cell | None = None
+    read: list[_Cell | None] = []
+    pairs: list[tuple[_Cell, _Cell]] = []
     for index, cell in enumerate(cells):
         current = _cell(name, index, cell, seen_ids, result)
+        read.append(current)
         if current is None:
             continue
         meta = current.nbgrader
         if meta is None:
             if current.kind == "markdown":
                 plain_markdown = current
-                first_line = current.source.strip().split("\n", 1)[0].strip(" \t")
-                if not result.title and (title := _MODULE_TITLE.fullmatch(first_line)):
-                    result.title = title["title"].strip()[:TITLE_MAX]
+                if not result.title and (title := _module_title(current.source)):
+                    result.title = title
             continue
         if meta.get("task"):
             if pending_task is not None:
@@ -347,6 +390,8 @@ def parse_cells(name: str, cells) -> ParsedNotebook:
             continue
         if not (meta.get("grade") and meta.get("solution")):
             continue  # autograded tests and ungraded solution cells are not written reflections
+        if current.kind == "code" and _docstring(current.source) is None:
+            continue  # a graded implementation exercise: code, not a written reflection
         question_cell = pending_task
         if question_cell is None and plain_markdown and _looks_like_question(plain_markdown.source):
             question_cell = plain_markdown
@@ -357,7 +402,8 @@ def parse_cells(name: str, cells) -> ParsedNotebook:
                 current.index, meta["grade_id"],
             ))
             continue
-        draft = _question(name, question_cell, current, result)
+        pairs.append((question_cell, current))
+        draft = _question(name, question_cell, current, result, first=len(pairs) == 1)
         if draft is not None:
             draft.number = len(result.questions) + 1
             result.questions.append(draft)
@@ -366,11 +412,43 @@ def parse_cells(name: str, cells) -> ParsedNotebook:
             name, "task cell without a graded response cell after it; skipped",
             pending_task.index, pending_task.nbgrader["grade_id"],
         ))
-    if not result.questions and not result.errors:
-        result.errors.append(Problem(
-            name, "no reflection questions found: no graded response cell (nbgrader grade and solution) in the file"
-        ))
+    if not pairs and not result.errors:
+        result.skipped = "no graded reflection cells (nbgrader grade and solution with written text)"
+    if pairs:
+        intro = _plain_neighbour(read, pairs[0][0].index, -1)
+        lead = split_question(pairs[0][0].source)["lead"]
+        result.reflection_intro = "\n\n".join(part for part in (intro, lead) if part)
+        result.reflection_summary = _plain_neighbour(read, pairs[-1][1].index, 1)
     return result
+
+
+def _module_title(source: str) -> str:
+    first_line = source.strip().split("\n", 1)[0].strip(" \t")
+    title = _MODULE_TITLE.fullmatch(first_line)
+    return title["title"].strip()[:TITLE_MAX] if title else ""
+
+
+def _plain_neighbour(read: list[_Cell | None], index: int, step: int) -> str:
+    """The text of the nearest non-empty cell before (step -1) or after (step 1) `index` when it is plain
+    markdown (no nbgrader metadata, not the module's `# Title` cell); "" otherwise."""
+    index += step
+    while 0 <= index < len(read):
+        cell = read[index]
+        if cell is None:
+            return ""
+        if cell.source.strip():
+            if cell.kind != "markdown" or cell.nbgrader is not None or _module_title(cell.source):
+                return ""
+            return _quoted_markdown(cell.source.strip())
+        index += step
+    return ""
+
+
+def _quoted_markdown(text: str) -> str:
+    """Markdown that a percent-format file left inside its triple quotes (code followed in the same cell)."""
+    if text.startswith('"""') and (close := text.find('"""', 3)) != -1:
+        return text[3:close].strip()
+    return text
 
 
 def _cell(name: str, index: int, cell, seen_ids: dict[str, int], result: ParsedNotebook) -> _Cell | None:
@@ -438,7 +516,7 @@ def _cell(name: str, index: int, cell, seen_ids: dict[str, int], result: ParsedN
 def _looks_like_question(text: str) -> bool:
     lines = text.splitlines()
     return any(_heading(line) is not None for line in lines) or any(
-        (label := _label(line)) and label[0].strip().casefold() in SECTION_FOR_LABEL for line in lines
+        (label := _label(line)) and _section(label[0]) for line in lines
     )
 
 
@@ -497,19 +575,8 @@ def _target(line: str) -> tuple[int, int] | None:
     return (to_int(match["lo"]), to_int(match["hi"])) if match else None
 
 
-def _criterion_points(scheme: str) -> list[int]:
-    """The N of every `- criterion (N points)` bullet."""
-    found = []
-    for line in scheme.splitlines():
-        text = line.strip(" \t")
-        if len(text) < 3 or text[0] not in "-*" or text[1] not in " \t" or not text.endswith(")"):
-            continue
-        if (start := text.rfind("(")) >= 2 and (match := _CRITERION_POINTS.fullmatch(text, start)):
-            found.append(to_int(match["n"]))
-    return found
-
-
-def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -> QuestionDraft | None:
+def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook, *,
+              first: bool = False) -> QuestionDraft | None:
     grade_id = response.nbgrader["grade_id"]
     points = response.nbgrader["points"]
     errors_before = len(result.errors)
@@ -527,6 +594,9 @@ def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -
             name, f"the question cell holds mark-scheme text ({_cut(sign.group().strip(), 40)!r}), which students "
                   "would see; move the mark scheme into the graded response cell", task.index, task_id))
     sections = split_question(task.source)
+    if sections["lead"] and not first:
+        # The first question's lead is the section's intro; a later one's belongs to its question.
+        sections["context"] = "\n\n".join(part for part in (sections["lead"], sections["context"]) if part)
     if not sections["title"]:
         sections["title"] = f"Question {grade_id}"
         warn("the question has no heading; its title is the grade_id", task.index)
@@ -534,24 +604,27 @@ def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -
         error(f"the title is {len(sections['title'])} characters; the limit is {TITLE_MAX}", task.index)
     if not sections["prompt"]:
         error("the question cell has no question text", task.index)
-    min_words, max_words = sections["words"] or words_in(sections["expected_response"]) or (
-        DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS)
-    for problem in word_limit_errors(min_words, max_words):
-        error(f"word limits: {problem}", task.index)
 
     answer_text = response.source
     if response.kind == "code":
-        docstring = _docstring(response.source)
-        if docstring is None:
-            error("a graded code cell must hold its answer area in a docstring")
-            return None
-        answer_text = docstring
-    mark_scheme, bands, total = mark_scheme_in(answer_text, name, response.index, grade_id, result)
-    if total is not None and total != points:
-        error(f"the mark scheme says {number(total)} points total but the cell's nbgrader points are {points}")
+        answer_text = _docstring(response.source) or ""
+    mark_scheme, found, guidance = mark_scheme_in(answer_text, name, response.index, grade_id, result)
+    min_words, max_words = sections["words"] or words_in(sections["expected_response"]) or words_in(guidance) or (
+        DEFAULT_MIN_WORDS, DEFAULT_MAX_WORDS)
+    for problem in word_limit_errors(min_words, max_words):
+        error(f"word limits: {problem}", task.index)
+    if found.total is not None and found.total != points:
+        error(f"the mark scheme says {number(found.total)} points total but the cell's nbgrader points are {points}")
+    kind, bands, criteria = BANDS, found.bands, ()
     if bands:
         for problem in rubric_errors([b.spec() for b in bands], points):
             error(f"mark scheme bands: {problem}")
+    elif found.criteria:
+        # Refused rather than rescaled: nbgrader's gradebook and reflect must agree on what the answer is worth.
+        kind, criteria, bands = CRITERIA, tuple(found.criteria), scaled_standard_bands(points)
+        for problem in criteria_errors([c.spec() for c in criteria], points):
+            error(f"rubric criteria: {problem} Make the criteria's points add up to the cell's nbgrader points."
+                  if "add up" in problem else f"rubric criteria: {problem}")
     else:
         bands = scaled_standard_bands(points)
         ranges = ", ".join(f"{b.label} {b.range_text}" for b in bands)
@@ -559,30 +632,55 @@ def _question(name: str, task: _Cell, response: _Cell, result: ParsedNotebook) -
             warn(f"the rubric has no bands; standard bands scaled to {points} points were made ({ranges}): review them")
         else:
             warn(f"no mark scheme found; standard bands scaled to {points} points were made ({ranges}): review them")
-        criteria = _criterion_points(mark_scheme)
-        if criteria and sum(criteria) != points:
-            warn(f"the rubric's criteria add up to {number(sum(criteria))} points but the cell is worth {points}")
     if len(result.errors) > errors_before:
         return None
     return QuestionDraft(
         grade_id=grade_id, cell=response.index, title=sections["title"], context=sections["context"],
         prompt=sections["prompt"], expected_response=sections["expected_response"], mark_scheme=mark_scheme,
         min_words=min_words, max_words=max_words, points=points, bands=tuple(bands),
-        task_grade_id=task.nbgrader["grade_id"] if task.nbgrader else "",
+        task_grade_id=task.nbgrader["grade_id"] if task.nbgrader else "", guidance=guidance,
+        rubric_kind=kind, criteria=criteria, rubric_notes=found.notes,
     )
 
 
+def _section(label: str) -> str | None:
+    key = " ".join(label.split()).casefold()
+    if key.startswith("question ") and key[9:].isdigit():
+        return "prompt"  # `**Question 2**: …`
+    return SECTION_FOR_LABEL.get(key)
+
+
 def split_question(text: str) -> dict:
-    """Title, context, prompt, expected response and word range of a question cell's Markdown."""
+    """Title, context, prompt, expected response and word range of a question cell's Markdown.
+
+    The title is the heading nearest above the question's own text (the last heading before its
+    first `**Label:**`); Markdown before that heading, such as a section's heading and intro, is the `lead`.
+    """
     lines = text.strip("\n").splitlines()
     title = ""
-    while lines and not lines[0].strip():
-        lines.pop(0)
-    if lines and (heading := _heading(lines[0])) is not None:
-        heading_text = heading.rstrip("#").strip()
+    heading_at = numbered_at = None
+    fenced = False
+    for position, line in enumerate(lines):
+        stripped = line.lstrip(" \t")
+        if stripped.startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if fenced:
+            continue
+        if (label := _label(line)) and _section(label[0]):
+            break
+        if (heading := _heading(line)) is not None and not (
+                numbered_at is not None and not _QUESTION_HEADING.fullmatch(heading.rstrip("#").strip())):
+            heading_at, title = position, heading
+            if _QUESTION_HEADING.fullmatch(heading.rstrip("#").strip()):
+                numbered_at = position  # a later sub-heading does not displace `Question N: Title`
+    lead = ""
+    if heading_at is not None:
+        heading_text = title.rstrip("#").strip()
         numbered = _QUESTION_HEADING.fullmatch(heading_text)
         title = numbered["title"].strip() if numbered else heading_text
-        lines.pop(0)
+        lead = "\n".join(lines[:heading_at]).strip()
+        lines = lines[heading_at + 1:]
     parts: dict[str, list[str]] = {"preamble": [], "context": [], "prompt": [], "expected_response": []}
     current = "preamble"
     words = None
@@ -591,7 +689,7 @@ def split_question(text: str) -> dict:
             words = target
             continue
         label = _label(line)
-        section = SECTION_FOR_LABEL.get(label[0].strip().casefold()) if label else None
+        section = _section(label[0]) if label else None
         if section:
             current = section
             if label[1].strip():
@@ -603,7 +701,7 @@ def split_question(text: str) -> dict:
         text_of["prompt"], text_of["preamble"] = text_of["preamble"], ""
     context = "\n\n".join(part for part in (text_of["preamble"], text_of["context"]) if part)
     return {"title": title, "context": context, "prompt": text_of["prompt"],
-            "expected_response": text_of["expected_response"], "words": words}
+            "expected_response": text_of["expected_response"], "words": words, "lead": lead}
 
 
 def words_in(text: str) -> tuple[int, int] | None:
@@ -638,28 +736,123 @@ def _docstring(source: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@dataclass
+class RubricText:
+    """What a mark scheme's text states: a total, bands or criteria, and notes."""
+
+    total: int | None = None
+    bands: list[BandDraft] = field(default_factory=list)
+    criteria: list[CriterionDraft] = field(default_factory=list)
+    notes: str = ""
+    duplicate: str = ""
+
+
 def mark_scheme_in(text: str, name: str, cell: int, grade_id: str, result: ParsedNotebook):
-    """(mark scheme text, bands, stated total) found in a response cell's text."""
+    """(mark scheme text, RubricText, guidance) found in a response cell's text."""
     begin, end = _BEGIN.search(text), _END.search(text)
     if begin and not end:
         result.errors.append(Problem(name, "the mark scheme has a BEGIN marker but no END marker", cell, grade_id))
-        return "", [], None
+        return "", RubricText(), ""
     if end and not begin or (begin and end and end.start() < begin.start()):
         result.errors.append(Problem(name, "the mark scheme has an END marker but no BEGIN marker before it",
                                      cell, grade_id))
-        return "", [], None
+        return "", RubricText(), ""
     if begin:
         scheme = text[begin.end():end.start()].strip()
+        head = text[:begin.start()]
     else:
         answer = _YOUR_RESPONSE.search(text)
         head = text[:answer.start()] if answer else text
         heading = _RUBRIC_HEADING.search(head)
         scheme = head[heading.start():].strip() if heading else ""
-    total, bands, duplicate = parse_bands(scheme)
-    if duplicate:
-        result.errors.append(Problem(name, f"mark scheme bands: the label {duplicate!r} is used by more than one band",
-                                     cell, grade_id))
-    return scheme, bands, total
+        head = head[:heading.start()] if heading else head
+    found = read_rubric(scheme)
+    if found.duplicate:
+        result.errors.append(Problem(name, f"mark scheme bands: the label {found.duplicate!r} is used by more than "
+                                           "one band", cell, grade_id))
+    return scheme, found, guidance_in(head)
+
+
+def _is_boilerplate(line: str) -> bool:
+    """A scaffolding line that tells students where to write rather than what to think about."""
+    text = line.strip(" \t")
+    folded = text.casefold()
+    if text.startswith("YOUR ") and text == text.upper():
+        return True  # `YOUR RESPONSE HERE`, `YOUR REFLECTION ON …:`
+    return folded.startswith(("todo:", "replace this text", "[student writes")) or bool(_YOUR_RESPONSE.fullmatch(text))
+
+
+def guidance_in(head: str) -> str:
+    """The student-facing scaffolding of an answer area (guiding questions), without its boilerplate."""
+    text = "\n".join(line for line in head.splitlines() if not _is_boilerplate(line)).strip()
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1].strip()  # `[Write a 150-300 word analysis… Consider: …]`
+    return text
+
+
+def read_rubric(scheme: str) -> RubricText:
+    """Bands, or else `- criterion (N points)` bullets, with notes: bullets without points beside criteria and
+    whatever follows a `RUBRIC NOTES:` line."""
+    body, notes = scheme, ""
+    lines = scheme.splitlines()
+    for position, line in enumerate(lines):
+        if line.strip(" \t") == NOTES_MARKER:
+            body, notes = "\n".join(lines[:position]), "\n".join(lines[position + 1:]).strip()
+            break
+    total, bands, duplicate = parse_bands(body)
+    found = RubricText(total=total, bands=bands, notes=notes, duplicate=duplicate)
+    if bands:
+        return found
+    criteria, bonus = parse_criteria(body)
+    if criteria:
+        found.criteria = criteria
+        found.notes = "\n".join(part for part in ("\n".join(bonus), notes) if part)
+    return found
+
+
+def criterion_line(line: str) -> tuple[str, int] | None:
+    """(description, points) of a `- description (N points)` bullet."""
+    text = line.strip(" \t")
+    if len(text) < 3 or text[0] not in "-*" or text[1] not in " \t" or not text.endswith(")"):
+        return None
+    if (start := text.rfind("(")) >= 2 and (match := _CRITERION_POINTS.fullmatch(text, start)):
+        return text[2:start].strip(" \t"), to_int(match["n"])
+    return None
+
+
+def parse_criteria(scheme: str) -> tuple[list[CriterionDraft], list[str]]:
+    """The criteria (indented lines under one are its levels) and the other bullets, which score nothing."""
+    criteria: list[CriterionDraft] = []
+    bonus: list[str] = []
+    open_criterion: tuple[str, int] | None = None
+    levels: list[str] = []
+
+    def close() -> None:
+        if open_criterion:
+            criteria.append(CriterionDraft(*open_criterion, _dedent(levels)))
+
+    for line in scheme.splitlines():
+        if open_criterion and (line[:1] in (" ", "\t") or not line.strip()):
+            levels.append(line)
+            continue
+        if found := criterion_line(line):
+            close()
+            open_criterion, levels = found, []
+            continue
+        close()
+        open_criterion, levels = None, []
+        text = line.strip(" \t")
+        if criteria and len(text) >= 2 and text[0] in "-*" and text[1] in " \t":
+            bonus.append(text)  # bullets before the first criterion are the mark scheme's own text
+    close()
+    return criteria, bonus
+
+
+def _dedent(lines: list[str]) -> str:
+    width = min((len(line) - len(line.lstrip(" \t")) for line in lines if line.strip()), default=0)
+    return "\n".join(line[width:].rstrip() for line in lines).strip("\n")
 
 
 def parse_bands(scheme: str) -> tuple[int | None, list[BandDraft], str]:
@@ -696,3 +889,32 @@ def parse_bands(scheme: str) -> tuple[int | None, list[BandDraft], str]:
 def scaled_standard_bands(points: int) -> list[BandDraft]:
     """The standard bands (courses.rubric) scaled to `points`, as drafts to import."""
     return [BandDraft(b.label, b.min_points, b.max_points, b.description) for b in standard_bands(points)]
+
+
+def answer_in(kind: str, source: str, guidance: str = "") -> str:
+    """A student's answer in their copy of a response cell: the text under `**Your Response:**` (or after the mark
+    scheme) of a markdown cell, or a code cell's docstring without its rubric, boilerplate and the guidance the
+    student was given. "" when the student wrote nothing."""
+    source = source.replace("\r\n", "\n")
+    if kind == "code":
+        text = _docstring(source) or ""
+        if heading := _RUBRIC_HEADING.search(text):
+            text = text[:heading.start()]
+    else:
+        text = source
+        if answer := _YOUR_RESPONSE.search(text):
+            text = text[answer.end():]
+        elif end := _END.search(text):
+            text = text[end.end():]
+    text = "\n".join(line for line in text.splitlines() if not _is_boilerplate(line)).strip()
+    guidance = guidance.strip()
+    if guidance:
+        bracketed = f"[{guidance}]"
+        for given in (bracketed, guidance):
+            if text.startswith(given):
+                text = text[len(given):].strip()
+                break
+            if text.endswith(given):
+                text = text[:-len(given)].strip()
+                break
+    return text

@@ -23,18 +23,21 @@ FIXTURES = Path(__file__).parent / "notebooks"
 
 
 def question_state(question: Question) -> dict:
-    """What a round trip must keep: the question's text, points, words and bands."""
+    """What a round trip must keep: the question's text, points, words, rubric and notes."""
     return {
         "grade_id": question.grade_id, "number": question.number, "title": question.title,
         "context": question.context, "prompt": question.prompt, "expected_response": question.expected_response,
+        "guidance": question.guidance, "rubric_kind": question.rubric_kind, "rubric_notes": question.rubric_notes,
+        "criteria": [(c.description, c.max_points, c.levels) for c in question.criteria.order_by("position")],
         "mark_scheme": question.mark_scheme, "points": question.points, "min_words": question.min_words,
         "max_words": question.max_words,
         "bands": [(b.label, b.min_points, b.max_points, b.description) for b in question.bands.order_by("position")],
     }
 
 
-def module_state(module: Module) -> list[dict]:
-    return [question_state(q) for q in module.questions.order_by("number")]
+def module_state(module: Module) -> list:
+    return [module.reflection_intro, module.reflection_summary,
+            *(question_state(q) for q in module.questions.order_by("number"))]
 
 
 @pytest.fixture
@@ -83,7 +86,8 @@ def test_the_py_export_reads_back_with_jupytext_and_matches_the_seeds_style(impo
     text = path.read_text()
     assert '# %% [markdown] nbgrader={"grade": false, "grade_id": "systems-thinking-task-1"' in text
     assert '"solution": true, "task": false, "points": 10}\n"""\n=== BEGIN MARK SCHEME ===' in text
-    assert len(jupytext.reads(text, fmt="py:percent").cells) == 7
+    # title, reflection intro, three task and response pairs, closing insight
+    assert len(jupytext.reads(text, fmt="py:percent").cells) == 9
 
 
 def test_a_question_authored_in_the_admin_exports_its_bands_and_reaches_a_fixed_point(db, tmp_path):
@@ -99,7 +103,7 @@ def test_a_question_authored_in_the_admin_exports_its_bands_and_reaches_a_fixed_
     copy_course = make_course("copy")
     notebooks_import(course=copy_course, files=[NotebookFile("01_activations.ipynb", first.encode())])
     copy = copy_course.modules.get()
-    original, copied = module_state(module)[0], module_state(copy)[0]
+    original, copied = module_state(module)[2], module_state(copy)[2]
     assert {k: v for k, v in copied.items() if k != "mark_scheme"} == {
         k: v for k, v in original.items() if k != "mark_scheme"}
     assert notebook_text(module_notebook(copy), "ipynb") == first

@@ -21,7 +21,7 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from courses.models import Question, RubricBand
+from courses.models import Question, RubricBand, RubricCriterion
 from courses.notebooks.parse import NotebookError, parse_notebook, read_notebook
 
 pytestmark = pytest.mark.fuzz
@@ -116,12 +116,33 @@ def scheme_text(draw, points):
     edges = [0, *cuts, top + 1]
     labels = draw(st.lists(st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ ", min_size=1, max_size=12).filter(str.strip),
                            min_size=len(edges) - 1, max_size=len(edges) - 1, unique_by=lambda t: t.strip().casefold()))
+    if draw(st.booleans()):
+        return draw(criteria_text(top))
     lines = ["=== BEGIN MARK SCHEME ==="]
     if draw(st.booleans()):
         lines.append(f"GRADING CRITERIA ({top} points total):")
     for label, low, high in zip(labels, edges, [e - 1 for e in edges[1:]], strict=False):
         lines += [f"{label.strip() or 'X'} ({low}-{high} points):", f"- {draw(PHRASE)}"]
     lines += ["=== END MARK SCHEME ===", "", "**Your Response:**", "[Student writes here]"]
+    return sprinkle(draw, lines)
+
+
+@st.composite
+def criteria_text(draw, top):
+    """TinyTorch's answer area: scaffolding with guiding questions, then `- criterion (N points)` bullets that add
+    up to `top` (with levels, bonus lines and notes now and then)."""
+    cuts = sorted(draw(st.sets(st.integers(1, top - 1), max_size=3))) if top > 1 else []
+    shares = [high - low for low, high in zip([0, *cuts], [*cuts, top], strict=True)]
+    lines = [draw(st.sampled_from(["YOUR RESPONSE HERE", "YOUR REFLECTION ON IT:", "TODO: Replace this text."])), "",
+             "Consider addressing:", f"- {draw(PHRASE)}?", "", "GRADING RUBRIC (Instructor Use):"]
+    for share in shares:
+        lines.append(f"- {draw(PHRASE)} ({draw(mostly(st.just(share), NUMBER_TEXT))} points)")
+        if draw(st.booleans()):
+            lines.append(f"  - {draw(PHRASE)}")
+    if draw(st.booleans()):
+        lines.append(f"- {draw(PHRASE)} (bonus points for {draw(PHRASE)})")
+    if draw(st.booleans()):
+        lines += ["RUBRIC NOTES:", draw(PHRASE)]
     return sprinkle(draw, lines)
 
 
@@ -197,10 +218,19 @@ def assert_storable(parsed) -> None:
                            max_points=band.max_points, description=band.description).clean_fields(exclude=["question"])
         except ValidationError as error:  # pragma: no cover - the failure message is the point
             pytest.fail(f"{parsed.name}: the parser accepted {draft.grade_id!r}, which the database refuses: {error}")
-        texts = [draft.title, draft.context, draft.prompt, draft.expected_response, draft.mark_scheme,
-                 *(band.label for band in draft.bands), *(band.description for band in draft.bands)]
+        try:
+            for position, criterion in enumerate(draft.criteria):
+                RubricCriterion(position=position, description=criterion.description, max_points=criterion.max_points,
+                                levels=criterion.levels).clean_fields(exclude=["question"])
+        except ValidationError as error:  # pragma: no cover - the failure message is the point
+            pytest.fail(f"{parsed.name}: the parser accepted criteria of {draft.grade_id!r} that the database "
+                        f"refuses: {error}")
+        texts = [draft.title, draft.context, draft.prompt, draft.expected_response, draft.guidance, draft.mark_scheme,
+                 draft.rubric_notes, *(band.label for band in draft.bands), *(band.description for band in draft.bands),
+                 *(c.description for c in draft.criteria), *(c.levels for c in draft.criteria)]
         assert not any(UNSTORABLE.search(text) for text in texts)
-        assert not any(MARKERS.search(text) for text in texts[:4]), "mark-scheme markers in student-visible text"
+        assert not any(MARKERS.search(text) for text in texts[:5]), "mark-scheme markers in student-visible text"
+    assert not any(UNSTORABLE.search(text) for text in (parsed.reflection_intro, parsed.reflection_summary))
 
 
 @FUZZ
@@ -215,7 +245,7 @@ def test_any_generated_notebook_is_read_or_refused_and_what_is_read_can_be_store
     except NotebookError as error:
         assert error.problems and all(problem.file == name for problem in error.problems)
     parsed = parse_notebook(name, data)
-    assert parsed.errors or parsed.questions
+    assert parsed.errors or parsed.questions or parsed.skipped
     assert_storable(parsed)
 
 
@@ -224,5 +254,5 @@ def test_any_generated_notebook_is_read_or_refused_and_what_is_read_can_be_store
     lambda text: text.encode("utf-8", "surrogatepass"))), suffix=st.sampled_from([".ipynb", ".py", ".txt"]))
 def test_any_bytes_at_all_are_read_or_refused(data, suffix):
     parsed = parse_notebook(f"junk{suffix}", data)
-    assert parsed.errors or parsed.questions
+    assert parsed.errors or parsed.questions or parsed.skipped
     assert_storable(parsed)

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from courses.models import Module, Question, RubricBand
 from courses.notebooks.importer import ImportRefused, NotebookFile, notebooks_import
-from courses.notebooks.parse import MAX_CELLS, parse_notebook
+from courses.notebooks.parse import MAX_CELLS, answer_in, parse_notebook
 from courses.rubric import BandSpec, rubric_errors, word_limit_errors
 from courses.tests.factories import make_course, make_module, make_question
 from courses.tests.test_notebook_parse import QUESTION, SCHEME
@@ -189,6 +189,36 @@ def test_a_60_kb_line_of_any_shape_parses_quickly(shape, fmt):
     assert len(parsed.questions) == 1
     # Linear patterns take well under 0.5 s here; the budget leaves room for a loaded machine.
     assert elapsed < 3, f"{shape} took {elapsed:.1f}s"
+
+
+CRITERIA_SLOW_LINES = {
+    **SLOW_LINES,
+    "criterion with spaces before its points": "- a" + " " * 60_000 + "(3 points)",
+    "indented levels": " " * 60_000 + "- x",
+    "brackets": "[" * 30_000 + "]" * 30_000,
+    "capitals": "YOUR " + "A" * 60_000,
+    "notes marker with spaces": "RUBRIC NOTES:" + " " * 60_000 + "x",
+}
+
+
+@pytest.mark.parametrize("shape", CRITERIA_SLOW_LINES)
+def test_a_60_kb_line_in_a_criteria_answer_area_parses_quickly(shape):
+    line = CRITERIA_SLOW_LINES[shape]
+    area = (f'"""\nYOUR RESPONSE HERE\n{line}\n[Consider:\n- why\n{line}]\n\nGRADING RUBRIC (Instructor Use):\n'
+            f"- Depth (6 points)\n  {line}\n{line}\n- Breadth (4 points)\n- Style (bonus points)\n{line}\n"
+            f'RUBRIC NOTES:\n{line}\n"""')
+    started = time.perf_counter()
+    parsed = parse_notebook("m.ipynb", seed(scheme=area, kind="code"))
+    answer = answer_in("code", area, line)
+    elapsed = time.perf_counter() - started
+    assert elapsed < 3, f"{shape} took {elapsed:.1f}s"
+    assert "GRADING" not in answer
+    if shape == "criterion with spaces before its points":
+        # Two more 3-point criteria of their own: refused with the reason, not slowly.
+        assert "The criteria add up to 16 points but the question is worth 10" in str(parsed.errors[0])
+        return
+    assert len(parsed.questions) == 1 and parsed.questions[0].rubric_kind == "criteria"
+    assert [c.max_points for c in parsed.questions[0].criteria] == [6, 4]
 
 
 @pytest.mark.parametrize("fmt", ["ipynb", "py"])

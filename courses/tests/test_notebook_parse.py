@@ -98,9 +98,9 @@ def test_the_seed_splits_context_question_and_expected_response_and_keeps_the_ma
         "- No response or completely off-topic\n- Factually incorrect fundamental concepts")
 
 
-def test_the_variant_layout_takes_the_prompt_from_markdown_and_scales_standard_bands_with_a_warning():
+def test_the_variant_layout_takes_the_prompt_from_markdown_and_its_points_list_as_criteria():
     parsed = parse_notebook("02_activations_variant.py", fixture("02_activations_variant.py"))
-    assert parsed.errors == []
+    assert parsed.errors == [] and parsed.warnings == []
     first, second = parsed.questions
     assert first.title == "Computational Efficiency and Numerical Stability"
     assert first.context.startswith("Your activation implementations handle basic operations")
@@ -109,12 +109,20 @@ def test_the_variant_layout_takes_the_prompt_from_markdown_and_scales_standard_b
     assert "Target length" not in first.prompt
     assert first.mark_scheme.startswith("GRADING RUBRIC (Instructor Use):")
     assert "(3 points)" in first.mark_scheme and "Replace this text" not in first.mark_scheme
+    assert first.rubric_kind == "criteria"
+    assert [(c.description, c.max_points) for c in first.criteria] == [
+        ("Demonstrates understanding of efficiency vs stability trade-offs", 3),
+        ("Addresses numerical stability concerns in large-scale systems", 3),
+        ("Shows practical knowledge of optimization strategies", 2),
+        ("Demonstrates systems thinking about activation function design", 2)]
+    # A criteria question keeps the standard bands: its grade's band is the one its total falls in.
     assert ranges(first) == FIVE_BANDS
+    assert first.guidance == ""  # "Replace this text…" is boilerplate, not guidance
     assert (second.points, second.min_words, second.max_words) == (15, 200, 400)
+    assert [c.max_points for c in second.criteria] == [5, 5, 5]
     assert ranges(second) == [("EXCELLENT", 14, 15), ("GOOD", 11, 13), ("SATISFACTORY", 8, 10),
                               ("NEEDS IMPROVEMENT", 1, 7), ("NO CREDIT", 0, 0)]
-    assert [w.cell for w in parsed.warnings] == [2, 4]
-    assert all("review them" in w.reason for w in parsed.warnings)
+    assert parsed.reflection_intro.startswith("## 🤔 ML Systems Thinking: Interactive Questions")
 
 
 def test_other_points_other_band_names_and_rich_text_survive():
@@ -180,8 +188,13 @@ BAD_FILES = {
     "a binary file": ("m.ipynb", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "m.ipynb: this is a binary file"),
     "bytes that are not UTF-8": ("m.py", b"\xff\xfe\xfa text", "m.py: this is a binary file"),
     "another kind of file": ("notes.txt", b"hello", "notes.txt: expected a .ipynb notebook"),
-    "a notebook without questions": ("m.py", b"# %%\nprint('hi')\n", "m.py: no reflection questions found"),
 }
+
+
+def test_a_notebook_without_questions_is_skipped_not_refused():
+    parsed = parse_notebook("m.py", b"# %%\nprint('hi')\n")
+    assert parsed.errors == [] and parsed.questions == []
+    assert parsed.skipped.startswith("no graded reflection cells")
 
 
 @pytest.mark.parametrize("case", BAD_FILES, ids=list(BAD_FILES))
@@ -309,3 +322,85 @@ def test_windows_line_endings_inside_cells_read_the_same():
     (question,) = parse_notebook("m.ipynb", crlf).questions
     assert question.prompt == "Why?" and [b.label for b in question.bands][:2] == ["EXCELLENT", "GOOD"]
     assert "\r" not in question.mark_scheme
+
+
+def code_response(grade_id: str, text: str, points: int = 10, **extra) -> dict:
+    meta = {"grade": True, "grade_id": grade_id, "locked": False, "schema_version": 3, "solution": True,
+            "task": False, "points": points, **extra}
+    return nbformat.v4.new_code_cell(text, metadata={"nbgrader": meta})
+
+
+TINYTORCH_AREA = '''"""
+YOUR REFLECTION ON COST:
+
+TODO: Replace this text with your thoughtful response.
+
+Consider addressing:
+- Why is ReLU cheap?
+- What does Softmax cost?
+
+GRADING RUBRIC (Instructor Use):
+- Explains the cost of exponentials (6 points)
+- Connects cost to real systems (4 points)
+- Clear reasoning (bonus points for depth)
+"""
+
+### BEGIN SOLUTION
+# Student response area
+### END SOLUTION'''
+
+
+def test_the_title_is_the_questions_own_heading_not_the_section_heading_above_it():
+    question = ("## Part 10: ML Systems Thinking\n\n### Reflect on Cost\n\nReLU is cheap.\n\n"
+                "**Question 1**: Why is ReLU cheap?")
+    parsed = parse_notebook("m.ipynb", ipynb(nbformat.v4.new_markdown_cell(question),
+                                             code_response("q1", TINYTORCH_AREA)))
+    (draft,) = parsed.questions
+    assert (draft.title, draft.context, draft.prompt) == ("Reflect on Cost", "ReLU is cheap.", "Why is ReLU cheap?")
+    assert parsed.reflection_intro == "## Part 10: ML Systems Thinking"
+
+
+def test_a_sub_heading_does_not_displace_a_numbered_question_heading():
+    question = "### Question 1: Cost\n\n#### Background\n\nReLU is cheap.\n\n**Question:** Why?"
+    parsed = parse_notebook("m.ipynb", ipynb(task_cell("t1", question), response_cell("r1", SCHEME)))
+    assert parsed.questions[0].title == "Cost"
+
+
+def test_scaffolding_becomes_guidance_and_the_points_list_criteria_with_bonus_lines_as_notes():
+    parsed = parse_notebook("m.ipynb", ipynb(task_cell("t1", QUESTION), code_response("r1", TINYTORCH_AREA)))
+    assert parsed.errors == [] and parsed.warnings == []
+    (draft,) = parsed.questions
+    assert draft.guidance == "Consider addressing:\n- Why is ReLU cheap?\n- What does Softmax cost?"
+    assert [(c.description, c.max_points) for c in draft.criteria] == [
+        ("Explains the cost of exponentials", 6), ("Connects cost to real systems", 4)]
+    assert draft.rubric_notes == "- Clear reasoning (bonus points for depth)"
+    assert draft.rubric_kind == "criteria" and ranges(draft) == FIVE_BANDS
+
+
+def test_criteria_that_do_not_add_up_to_the_cells_points_are_refused_naming_the_cell():
+    parsed = parse_notebook("m.ipynb", ipynb(task_cell("t1", QUESTION), code_response("r1", TINYTORCH_AREA, 12)))
+    assert parsed.questions == []
+    assert str(parsed.errors[0]) == (
+        "m.ipynb, cell 1, grade_id 'r1': rubric criteria: The criteria add up to 10 points but the question is "
+        "worth 12. Make the criteria's points add up to the cell's nbgrader points.")
+
+
+def test_autograder_tests_and_implementation_exercises_are_not_questions():
+    tests = nbformat.v4.new_code_cell("assert relu(-1) == 0", metadata={"nbgrader": {
+        "grade": True, "grade_id": "test-relu", "locked": True, "points": 5, "schema_version": 3, "solution": False,
+        "task": False}})
+    exercise = code_response("relu-impl", "#| export\ndef relu(x):\n    ### BEGIN SOLUTION\n    return max(0, x)\n"
+                                          "    ### END SOLUTION", points=5)
+    parsed = parse_notebook("m.ipynb", ipynb(nbformat.v4.new_markdown_cell("### Step 1: ReLU\n\nWrite it."),
+                                             exercise, tests, task_cell("t1", QUESTION),
+                                             response_cell("r1", SCHEME)))
+    assert parsed.errors == [] and [q.grade_id for q in parsed.questions] == ["r1"]
+    assert parsed.reflection_intro == ""  # the cell before the question is an autograder test, not an intro
+
+
+def test_the_seeds_intro_and_closing_insight_are_kept():
+    parsed = parse_notebook("activations_reflection.py", fixture("activations_reflection.py"))
+    assert parsed.reflection_intro.startswith("## 🤔 ML Systems Thinking: Interactive Reflection")
+    assert parsed.reflection_intro.endswith("These responses will be manually graded for insight and understanding")
+    assert parsed.reflection_summary.startswith("**💡 Systems Insight**: The activation functions")
+    assert parsed.reflection_summary.endswith("decades of ML system evolution.")

@@ -1,4 +1,8 @@
-"""Import reflection questions from nbgrader notebooks (.ipynb or jupytext percent .py) into a course."""
+"""Import reflection questions from nbgrader notebooks (.ipynb or jupytext percent .py) into a course.
+
+A PATH may be a folder: every notebook under it is imported, as in nbgrader's one-folder-per-assignment
+layout (`modules/source/03_activations/activations_dev.py` beside a `module.yaml` giving its `title`).
+"""
 
 from __future__ import annotations
 
@@ -8,19 +12,22 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from courses.models import Course
+from courses.notebooks.folders import module_yaml_title, notebooks_under
 from courses.notebooks.importer import FileReport, ImportRefused, NotebookFile, notebooks_import
 from courses.notebooks.parse import max_bytes
 
 
 class Command(BaseCommand):
     help = (
-        "Import questions from notebooks. grade_id is the key: a re-import updates changed questions and reports "
-        "unchanged ones. Without --module each file goes to the module its name gives (02_activations.py → "
-        "module 2, slug 'activations'), created if missing. Any error writes nothing and exits non-zero."
+        "Import questions from notebooks, or from every notebook under a folder. grade_id is the key: a re-import "
+        "updates changed questions and reports unchanged ones. Without --module each file goes to the module its "
+        "numbered folder or name gives (03_activations/activations_dev.py or 03_activations.py → module 3, slug "
+        "'activations'), created if missing, titled by the module.yaml beside it. Files without reflection "
+        "questions are skipped; any error writes nothing and exits non-zero."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("paths", nargs="+", metavar="PATH", help="A notebook, or a folder to search for them.")
         parser.add_argument("--course", required=True, metavar="SLUG")
         parser.add_argument("--module", metavar="SLUG", help="Import every file into this module.")
         parser.add_argument("--dry-run", action="store_true", help="Show what would change; write nothing.")
@@ -39,10 +46,13 @@ class Command(BaseCommand):
             user = get_user_model().objects.filter(username=actor).first()
             if user is None:
                 raise CommandError(f"No user {actor!r}.")
-        files = [self._read(path) for path in paths]
+        files = [self._read(path) for path in self._notebook_paths(paths)]
+        if not files:
+            raise CommandError("No notebooks (.ipynb or jupytext percent-format .py) found; nothing was written.")
 
         def progress(report: FileReport, position: int, total: int) -> None:
-            state = f"{len(report.errors)} error(s)" if report.errors else "read"
+            state = (f"{len(report.errors)} error(s)" if report.errors
+                     else f"skipped, {report.skipped}" if report.skipped else "read")
             self.stdout.write(f"[{position}/{total}] {report.name}: {state}")
 
         try:
@@ -53,6 +63,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"error: {problem}")
             raise CommandError(f"Import refused: {len(refused.plan.errors)} error(s); nothing was written.") from None
         for report in plan.files:
+            if report.skipped:
+                continue  # its progress line said so
             self.stdout.write(report.summary())
             for problem in report.warnings:
                 self.stdout.write(f"  warning: {problem}")
@@ -62,12 +74,23 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"Dry run, nothing written. Would have: {counts}.")
         else:
-            self.stdout.write(self.style.SUCCESS(f"Imported {len(plan.files)} file(s): {counts}."))
+            imported = sum(1 for report in plan.files if not report.skipped)
+            self.stdout.write(self.style.SUCCESS(f"Imported {imported} file(s): {counts}."))
 
-    def _read(self, path: str) -> NotebookFile:
-        file = Path(path)
-        if not file.is_file():
-            raise CommandError(f"{path}: no such file.")
+    def _notebook_paths(self, paths: list[str]) -> list[Path]:
+        found: list[Path] = []
+        for path in paths:
+            root = Path(path)
+            if root.is_dir():
+                found += notebooks_under(root, self.stdout.write)
+            elif root.is_file():
+                found.append(root)
+            else:
+                raise CommandError(f"{path}: no such file or folder.")
+        return found
+
+    def _read(self, file: Path) -> NotebookFile:
         with file.open("rb") as handle:
             # One byte over the cap is enough to refuse the file without reading all of it.
-            return NotebookFile(path, handle.read(max_bytes() + 1))
+            data = handle.read(max_bytes() + 1)
+        return NotebookFile(str(file), data, module_title=module_yaml_title(file.parent))
