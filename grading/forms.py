@@ -3,7 +3,7 @@ whether a band belongs to the question and a score to the band is services.grade
 
 from django import forms
 
-from courses.models import Question, Response
+from courses.models import Question, Response, RubricCriterion
 from reflect_site.input import INT32_MAX, validate_savable_text
 
 NOT_A_BAND = "That band is not one of this question's bands."
@@ -32,14 +32,49 @@ def _text_field(**options) -> forms.CharField:
     return forms.CharField(validators=[validate_savable_text], **options)
 
 
-class GradeForm(forms.Form):
-    """What a grader posts: band, score, feedback and the grade version the page showed (0 for new)."""
+def criterion_field_name(criterion: RubricCriterion) -> str:
+    return f"criterion-{criterion.position}"
+
+
+def _criterion_field(position: int, criterion: RubricCriterion) -> forms.IntegerField:
+    name = f"Criterion {position}"
+    top = f"{name} is worth at most {criterion.max_points}."
+    return forms.IntegerField(
+        min_value=0, max_value=criterion.max_points, label=criterion.description,
+        error_messages={"required": f"Score every criterion: {name} has no score.",
+                        "invalid": f"{name}'s score must be a whole number.",
+                        "min_value": f"{name}'s score can't be negative.", "max_value": top},
+    )
+
+
+class CriterionScoresMixin:
+    """Adds a bounded `criterion-<position>` field per criterion of an analytic rubric (none for bands)."""
+
+    def add_criterion_fields(self, criteria) -> None:
+        self.criteria = list(criteria)
+        for position, criterion in enumerate(self.criteria, start=1):
+            self.fields[criterion_field_name(criterion)] = _criterion_field(position, criterion)
+
+    def criterion_scores(self) -> list[int] | None:
+        """The posted scores in the rubric's order (after is_valid), or None for a bands question."""
+        if not self.criteria:
+            return None
+        return [self.cleaned_data[criterion_field_name(criterion)] for criterion in self.criteria]
+
+
+class GradeForm(CriterionScoresMixin, forms.Form):
+    """What a grader posts: band and score (or a score per criterion of an analytic rubric), feedback and the
+    grade version the page showed (0 for new). `criteria` are the question's, in order; empty for bands."""
 
     band = _band_field()
     score = _score_field()
     feedback = _text_field(required=False, widget=forms.Textarea)
     version = _version_field(required="The form lost its grade version; reload.")
     resolve = forms.BooleanField(required=False)
+
+    def __init__(self, *args, criteria=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_criterion_fields(criteria)
 
 
 class RegradeRequestForm(forms.Form):
@@ -49,7 +84,7 @@ class RegradeRequestForm(forms.Form):
     )
 
 
-class RegradeAnswerForm(forms.Form):
+class RegradeAnswerForm(CriterionScoresMixin, forms.Form):
     reply = _text_field(
         max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": "Write a reply to the student."},
@@ -57,6 +92,10 @@ class RegradeAnswerForm(forms.Form):
     band = _band_field()
     score = _score_field()
     version = _version_field()
+
+    def __init__(self, *args, criteria=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_criterion_fields(criteria)
 
 
 NOT_THIS_QUESTIONS_RESPONSE = "That response is not one of this question's; the comment was not added."
