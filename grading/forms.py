@@ -36,6 +36,17 @@ def criterion_field_name(criterion: RubricCriterion) -> str:
     return f"criterion-{criterion.position}"
 
 
+def criterion_inputs(criteria, *, grade=None, question=None) -> dict[str, str]:
+    """The criteria's field names, with the grade's scores as the form starts when it was made against
+    the current rubric (a grade of an older version is re-scored from empty boxes)."""
+    scores = []
+    if grade is not None and question is not None and grade.rubric_version == question.rubric_version:
+        scores = grade.criterion_scores
+    if len(scores) != len(criteria):
+        scores = [""] * len(criteria)
+    return {criterion_field_name(c): str(score) for c, score in zip(criteria, scores, strict=True)}
+
+
 def _criterion_field(position: int, criterion: RubricCriterion) -> forms.IntegerField:
     name = f"Criterion {position}"
     top = f"{name} is worth at most {criterion.max_points}."
@@ -50,16 +61,29 @@ def _criterion_field(position: int, criterion: RubricCriterion) -> forms.Integer
 class CriterionScoresMixin:
     """Adds a bounded `criterion-<position>` field per criterion of an analytic rubric (none for bands)."""
 
-    def add_criterion_fields(self, criteria) -> None:
+    def add_criterion_fields(self, criteria, *, required: bool = True) -> None:
         self.criteria = list(criteria)
         for position, criterion in enumerate(self.criteria, start=1):
-            self.fields[criterion_field_name(criterion)] = _criterion_field(position, criterion)
+            field = _criterion_field(position, criterion)
+            field.required = required
+            self.fields[criterion_field_name(criterion)] = field
+
+    def clean(self):
+        data = super().clean()
+        names = [criterion_field_name(criterion) for criterion in self.criteria]
+        given = [name for name in names if data.get(name) is not None]
+        if given and len(given) != len(names):  # only when optional: all or none
+            missing = next(i for i, name in enumerate(names, start=1) if name not in given)
+            raise forms.ValidationError(f"Score every criterion: Criterion {missing} has no score.")
+        return data
 
     def criterion_scores(self) -> list[int] | None:
-        """The posted scores in the rubric's order (after is_valid), or None for a bands question."""
-        if not self.criteria:
+        """The posted scores in the rubric's order (after is_valid); None for a bands question, or when
+        optional scores were all left empty."""
+        scores = [self.cleaned_data.get(criterion_field_name(criterion)) for criterion in self.criteria]
+        if not scores or None in scores:
             return None
-        return [self.cleaned_data[criterion_field_name(criterion)] for criterion in self.criteria]
+        return scores
 
 
 class GradeForm(CriterionScoresMixin, forms.Form):
@@ -95,7 +119,7 @@ class RegradeAnswerForm(CriterionScoresMixin, forms.Form):
 
     def __init__(self, *args, criteria=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.add_criterion_fields(criteria)
+        self.add_criterion_fields(criteria, required=False)  # left empty, the grade stays as it is
 
 
 NOT_THIS_QUESTIONS_RESPONSE = "That response is not one of this question's; the comment was not added."

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Response
 from grading import assignments, selectors, services
-from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm
+from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm, criterion_inputs
 from grading.models import GradeEventKind
 
 QUEUE_PAGE_SIZE = 50
@@ -68,12 +68,15 @@ def _grade_page(
     lease = services.lease_take(response=response, holder=request.user)
     held_by = lease.holder if lease.holder_id != request.user.pk else None
     bands = list(question.bands.all())
+    criteria = selectors.question_criteria(question)
     if posted is None:
         posted = {
             "band": str(grade.band_id) if grade else "",
             "score": str(grade.score) if grade else "",
             "feedback": grade.feedback if grade else "",
+            **criterion_inputs(criteria, grade=grade, question=question),
         }
+    rubric_then = selectors.rubric_then(question, grade)
     events = selectors.grade_history(response)
     return render(request, "grading/grade.html", {
         "response": response, "question": question, "course": question.module.course, "bands": bands,
@@ -83,6 +86,10 @@ def _grade_page(
         "regrade": selectors.regrade_of(response), "released": selectors.question_is_released(question),
         "flagged": bool(grade and (grade.needs_review or grade.submission_number < response.submission_count)),
         "can_release": selectors.is_instructor(role),
+        "criterion_rows": [{"criterion": c, "name": name, "value": posted.get(name, "")}
+                           for c, name in zip(criteria, criterion_inputs(criteria), strict=True)],
+        "rubric_then": rubric_then,
+        "rubric_now": selectors.rubric_now(question, bands, criteria, grade) if rubric_then else None,
     }, status=status)
 
 
@@ -99,8 +106,9 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
 def save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save a grade based on the version the page showed; a stale version gets the conflict page."""
     response, role = selectors.response_for_staff(request.user, pk)
-    form = GradeForm(request.POST)
-    posted = {k: request.POST.get(k, "") for k in ("band", "score", "feedback")}
+    criteria = selectors.question_criteria(response.question)
+    form = GradeForm(request.POST, criteria=criteria)
+    posted = {k: request.POST.get(k, "") for k in ("band", "score", "feedback", *criterion_inputs(criteria))}
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return _grade_page(request, response, role, posted=posted, status=400)
@@ -110,16 +118,19 @@ def save(request: HttpRequest, pk: int) -> HttpResponse:
             response_id=response.pk, actor=request.user, band_id=data["band"], score=data["score"],
             feedback=data["feedback"], base_version=data["version"],
             kind=GradeEventKind.CONFLICT_RESOLVED if data["resolve"] else None,
+            criterion_scores=form.criterion_scores(),
         )
     except services.GradeConflict as conflict:
         return render(request, "grading/conflict.html", {
             "response": response, "question": response.question, "course": response.question.module.course,
             "current": conflict.current, "posted": conflict.posted, "message": str(conflict),
+            "posted_criteria": list(zip(criterion_inputs(criteria), conflict.posted.criterion_scores, strict=False)),
         }, status=409)
     except services.GradingError as error:
         messages.error(request, str(error))
         return _grade_page(request, response, role, posted=posted, status=400)
-    messages.success(request, f"Saved {data['score']} for {response.display_pseudonym}.")
+    score = data["score"] if not criteria else sum(form.criterion_scores())
+    messages.success(request, f"Saved {score} for {response.display_pseudonym}.")
     if request.POST.get("then") == "stay":
         return redirect("grading:grade", pk=response.pk)
     following = selectors.next_ungraded(response.question, request.user, after=response.pseudonym)
@@ -213,14 +224,14 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
 def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff answer a regrade request in writing, optionally changing the grade."""
     regrade = selectors.regrade_for_staff(request.user, pk)
-    form = RegradeAnswerForm(request.POST)
+    form = RegradeAnswerForm(request.POST, criteria=selectors.question_criteria(regrade.response.question))
     try:
         if not form.is_valid():
             raise services.GradingError(_first_error(form))
         data = form.cleaned_data
         services.regrade_answer(
             regrade=regrade, actor=request.user, reply=data["reply"], band_id=data["band"], score=data["score"],
-            base_version=data["version"],
+            base_version=data["version"], criterion_scores=form.criterion_scores(),
         )
         messages.success(request, "Regrade answered; the student sees your reply.")
     except services.GradingError as error:
