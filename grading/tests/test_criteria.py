@@ -219,3 +219,56 @@ def test_the_gradebook_and_the_csv_export_keep_the_total(client, world_criteria)
     table = list(csv.reader(io.StringIO(b"".join(reply.streaming_content).decode())))
     student = next(row for row in table if row[0] == "student")
     assert student[3:] == ["9", "9", "9"]
+
+
+# Query counts
+
+
+@pytest.mark.parametrize("students", [10, 1000])
+def test_the_grading_page_of_a_criteria_question_runs_a_fixed_number_of_queries(client, world_criteria, students,
+                                                                                django_assert_num_queries):
+    from grading.tests.test_query_counts import _populate
+
+    _populate(world_criteria, students)
+    Grade.objects.update(criterion_scores=[3, 2, 2])
+    save(world_criteria, [4, 2, 2], by=world_criteria.instructor)
+    client.force_login(world_criteria.ta)
+    # session, user, response with question, course, grade, band, grader, lease, regrade and release;
+    # lease: savepoint, lock the lease row, insert it, release savepoint; bands, criteria, grade history with
+    # actors, comment bank, name reveal check
+    with django_assert_num_queries(12):
+        page = client.get(f"/grading/responses/{world_criteria.response.pk}/")
+    assert page.content.decode().count("data-criterion required") == 3
+
+
+@pytest.mark.parametrize("students", [10, 1000])
+def test_a_flagged_grade_of_an_older_rubric_adds_one_query_for_that_version(client, world_criteria, students,
+                                                                           django_assert_num_queries):
+    from courses.questions import question_rubric_change
+    from grading.tests.test_query_counts import _populate
+
+    _populate(world_criteria, students)
+    save(world_criteria, [4, 2, 2], by=world_criteria.instructor)
+    question_rubric_change(question=world_criteria.question, actor=world_criteria.instructor, reason="Reworded.",
+                           write=lambda: None)
+    client.force_login(world_criteria.ta)
+    # as above, and the rubric version the grade was made against
+    with django_assert_num_queries(13):
+        page = client.get(f"/grading/responses/{world_criteria.response.pk}/")
+    assert 'id="rubric-versions"' in page.content.decode()
+
+
+@pytest.mark.parametrize("students", [10, 1000])
+def test_saving_criterion_scores_runs_a_fixed_number_of_queries(client, world_criteria, students,
+                                                                django_assert_num_queries):
+    from grading.tests.test_query_counts import _populate
+
+    _populate(world_criteria, students)
+    client.force_login(world_criteria.ta)
+    data = {"criterion-1": 4, "criterion-2": 3, "criterion-3": 1, "version": 0, "then": "next"}
+    # session, user, response via staff enrollment, criteria (form); savepoint, lock the response, criteria,
+    # bands, lock the grade, insert grade, insert event, end the lease, release savepoint; next ungraded response
+    with django_assert_num_queries(14):
+        reply = client.post(f"/grading/responses/{world_criteria.response.pk}/save/", data)
+    assert reply.status_code == 302
+    assert Grade.objects.get(response=world_criteria.response).score == 8
