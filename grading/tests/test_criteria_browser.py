@@ -11,11 +11,21 @@ from grading.tests.test_criteria import make_criteria
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def watch_policy(page, into: list[str]):
+    """Collect Content-Security-Policy violations and script errors on `page`."""
+    page.on("console", lambda message: into.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    page.on("pageerror", lambda error: into.append(str(error)))
+    return page
+
+
 def test_a_criteria_question_is_graded_by_keyboard_released_and_shown_per_criterion(
     page, browser, login, live_server, world,
 ):
     make_criteria(world.question)  # worth 4, 3 and 3 points
     first, second = sorted([world.response, world.other_response], key=lambda r: r.pseudonym)
+    violations: list[str] = []
+    watch_policy(page, violations)
     login(page, world.ta)
     page.goto(f"{live_server.url}/grading/responses/{first.pk}/")
     total = page.locator("#criteria-total")
@@ -43,14 +53,14 @@ def test_a_criteria_question_is_graded_by_keyboard_released_and_shown_per_criter
     assert (saved.criterion_scores, saved.score, saved.band.label, saved.graded_by) == ([4, 2, 2], 8, "GOOD",
                                                                                          world.ta)
 
-    staff = browser.new_context().new_page()
+    staff = watch_policy(browser.new_context().new_page(), violations)
     login(staff, world.instructor)
     staff.goto(live_server.url + reverse("grading:release_question_confirm", args=[world.question.pk])
                + "?action=release")
     staff.get_by_role("button", name="Release these grades now").click()
     expect(staff.locator(".messages")).to_contain_text("Released grades")
 
-    student = browser.new_context().new_page()
+    student = watch_policy(browser.new_context().new_page(), violations)
     owner = first.student
     login(student, owner)
     student.goto(live_server.url + first.get_absolute_url())
@@ -60,6 +70,7 @@ def test_a_criteria_question_is_graded_by_keyboard_released_and_shown_per_criter
     expect(table.locator("tbody tr").nth(1)).to_contain_text("Compares with ReLU")
     expect(table.locator("tbody tr").nth(1)).to_contain_text("2 / 3")
     expect(student.locator(".grade-score")).to_contain_text("8 / 10")
+    assert violations == []
 
 
 def test_a_criterion_worth_ten_or_more_takes_a_typed_number_and_enter_saves(page, login, live_server, world):
