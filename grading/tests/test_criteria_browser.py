@@ -1,5 +1,5 @@
-"""In a real browser: a TA scores an analytic rubric by keyboard only, the instructor releases, the student sees
-the points per criterion."""
+"""In a real browser: an instructor authors an analytic rubric, a TA scores it by keyboard only, the instructor
+releases, the student sees the points per criterion; no page breaks the Content-Security-Policy."""
 
 import pytest
 from django.urls import reverse
@@ -92,3 +92,26 @@ def test_a_criterion_worth_ten_or_more_takes_a_typed_number_and_enter_saves(page
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: f"/grading/responses/{world.response.pk}/" not in url)
     assert Grade.objects.get(response=world.response).criterion_scores == [11, 7]
+
+
+def test_an_instructor_authors_an_analytic_rubric_on_the_manage_page(page, login, live_server, world):
+    violations: list[str] = []
+    watch_policy(page, violations)
+    login(page, world.instructor)
+    page.goto(f"{live_server.url}/manage/{world.course.slug}/questions/{world.question.pk}/")
+    page.select_option("#id_rubric_kind", label="Analytic criteria")
+    for i, (description, points) in enumerate([("Names the cost", "6"), ("Compares with ReLU", "3")]):
+        page.fill(f"#id_criteria-{i}-position", str(i + 1))
+        page.fill(f"#id_criteria-{i}-description", description)
+        page.fill(f"#id_criteria-{i}-max_points", points)
+    page.get_by_role("button", name="Save question").click()
+    expect(page.locator("#criterion-errors")).to_contain_text(
+        "The criteria add up to 9 points but the question is worth 10.")
+    page.fill("#id_criteria-1-max_points", "4")
+    page.get_by_role("button", name="Save question").click()
+    expect(page.locator(".messages")).to_contain_text("saved")
+    world.question.refresh_from_db()
+    assert world.question.uses_criteria
+    assert [(c.description, c.max_points) for c in world.question.criteria.order_by("position")] == [
+        ("Names the cost", 6), ("Compares with ReLU", 4)]
+    assert violations == []
