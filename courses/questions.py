@@ -85,18 +85,24 @@ def rubric_version_record(*, question: Question, actor, reason: str, before: dic
     return version
 
 
+def version_rubric_before_change(sender, *, question: Question, actor, reason: str, before: dict | None = None,
+                                 **kwargs) -> None:
+    """`rubric_changing` receiver: keep the rubric about to be replaced as a RubricVersion. On the signal, so
+    every path that changes a graded rubric (these forms, the notebook importer) versions it alike."""
+    rubric_version_record(question=question, actor=actor, reason=reason, before=before)
+
+
 @transaction.atomic
 def question_rubric_change(*, question: Question, actor, reason: str, write: Callable[[], object],
                            before: dict | None = None) -> int:
-    """Apply a confirmed rubric change: version the old rubric, flag the grades, `write()` the new rubric,
-    realign; returns grades flagged.
+    """Apply a confirmed rubric change: version the old rubric and flag the grades (receivers of
+    `rubric_changing`), `write()` the new rubric, realign; returns grades flagged.
 
     `before` is the rubric as it was when the change was checked (`rubric_snapshot`), for callers that
     have already saved the question row; without it the stored rubric is frozen. Flagged before
     writing, so each grade's audit row records the band it was given in.
     """
-    rubric_version_record(question=question, actor=actor, reason=reason, before=before)
-    replies = rubric_changing.send(sender=Question, question=question, actor=actor, reason=reason)
+    replies = rubric_changing.send(sender=Question, question=question, actor=actor, reason=reason, before=before)
     flagged = sum(reply for _, reply in replies if isinstance(reply, int))
     write()
     rubric_changed.send(sender=Question, question=question, actor=actor, reason=reason)

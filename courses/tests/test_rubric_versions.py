@@ -196,3 +196,18 @@ def test_a_copy_carries_the_criteria_and_starts_at_rubric_version_one(instructor
     question = Question.objects.get(module__course=copy)
     assert question.uses_criteria and criteria_of(question) == rows
     assert question.rubric_version == 1 and not question.rubric_versions.exists()
+
+
+def test_a_forced_reimport_that_changes_a_graded_rubric_versions_it_too(tmp_path, db):
+    from courses.tests.factories import make_course
+    from courses.tests.test_notebook_import import _graded_setup, _rescaled_seed, run
+
+    make_course("ml-systems")
+    question, graded, grader = _graded_setup(None)
+    run(_rescaled_seed(tmp_path), "--course", "ml-systems", "--module", "activations", "--force", "--actor", "grader")
+    version = RubricVersion.objects.get(question=question)
+    assert (version.number, version.kind, version.replaced_by) == (1, RubricKind.BANDS, grader)
+    assert [(b["label"], b["min_points"], b["max_points"]) for b in version.rubric["bands"]][1] == ("GOOD", 7, 8)
+    question.refresh_from_db()
+    graded.refresh_from_db()
+    assert (question.rubric_version, graded.rubric_version, graded.needs_review) == (2, 1, True)
