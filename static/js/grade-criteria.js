@@ -62,7 +62,8 @@
         if (move(input, event.shiftKey ? -1 : 1)) event.preventDefault();
       } else if (event.key === "s" || event.key === "Enter") {
         event.preventDefault();
-        form.requestSubmit(document.getElementById("save-next"));
+        const saveNext = document.getElementById("save-next");
+        if (saveNext && !saveNext.disabled) form.requestSubmit(saveNext);
       } else if (event.key === "f") {
         event.preventDefault();
         document.getElementById("id_feedback").focus();
