@@ -56,19 +56,28 @@ class PostedGrade:
     criterion_scores: tuple[int, ...] = ()
 
 
-def grade_check(
-    *, question: Question, band_id: int | None, score: int | None, criterion_scores: list[int] | None = None,
+def grade_values(
+    *, question: Question, band_id: int | None, score: int | None, criterion_scores: list[int] | None,
 ) -> tuple[RubricBand, int, list[int]]:
-    """The band, score and criterion scores if they are allowed for `question`; GradingError otherwise.
+    """The band, score and criterion scores a save would write for `question`; GradingError otherwise.
 
-    Views pass what their forms typed (ints or None); anything else is refused here too, so no
-    caller can reach the database with a value it would choke on. A criteria question is scored
-    by its criteria alone: the score is their sum and the band the one that covers it.
+    A criteria question is scored by its criteria alone (criteria_check); a bands question by its
+    band and score (grade_check), with no criterion scores.
     """
     if question.uses_criteria:
         return criteria_check(question=question, criterion_scores=criterion_scores)
     if criterion_scores:
         raise GradingError("This question is graded with bands, not criteria; reload the page.")
+    band, score = grade_check(question=question, band_id=band_id, score=score)
+    return band, score, []
+
+
+def grade_check(*, question: Question, band_id: int | None, score: int | None) -> tuple[RubricBand, int]:
+    """The band and score if they are allowed for `question`; GradingError otherwise.
+
+    Views pass what their forms typed (ints or None); anything else is refused here too, so no
+    caller can reach the database with a value it would choke on.
+    """
     if band_id is None:
         raise GradingError("Pick a band before saving.")
     if not _is_int(band_id):
@@ -84,7 +93,7 @@ def grade_check(
         raise GradingError(f"{score} is outside {band.label}, which allows {band.range_display}.")
     if score > question.points:
         raise GradingError(f"{score} is above the question's {question.points} points.")
-    return band, score, []
+    return band, score
 
 
 def criteria_check(*, question: Question, criterion_scores: list[int] | None) -> tuple[RubricBand, int, list[int]]:
@@ -130,7 +139,7 @@ def grade_save(
 
     The response row is locked first so two graders saving at once are serialised:
     the second sees the first's new version and gets the conflict. A criteria question takes
-    `criterion_scores` instead of band and score (see grade_check); the grade keeps the rubric
+    `criterion_scores` instead of band and score (see grade_values); the grade keeps the rubric
     version it was made against.
     """
     conflict = None
@@ -143,8 +152,8 @@ def grade_save(
         )
         if response is None:
             raise GradingError("That response does not exist or has not been submitted.")
-        band, score, criterion_scores = grade_check(question=response.question, band_id=band_id, score=score,
-                                                    criterion_scores=criterion_scores)
+        band, score, criterion_scores = grade_values(question=response.question, band_id=band_id, score=score,
+                                                     criterion_scores=criterion_scores)
         feedback = (feedback or "").replace("\r\n", "\n").strip()
         grade = (
             Grade.objects.select_for_update(of=("self",))
