@@ -194,6 +194,8 @@ def test_a_regrade_answer_left_unscored_keeps_the_grade_and_a_half_scored_one_is
 
 
 def test_the_student_sees_per_criterion_scores_only_after_release(client, world_criteria):
+    world_criteria.question.rubric_notes = "STAFF-NOTE: +1 for a measured timing."
+    world_criteria.question.save(update_fields=["rubric_notes"])
     save(world_criteria, [4, 2, 1])
     client.force_login(world_criteria.student)
     url = world_criteria.response.get_absolute_url()
@@ -207,6 +209,7 @@ def test_the_student_sees_per_criterion_scores_only_after_release(client, world_
         assert f"<td>{description}</td><td>{shown}</td>" in page
     assert "7 / 10" in page
     assert "quantified; 2: named" not in page  # level descriptors are the graders'
+    assert "STAFF-NOTE" not in page and "SECRET-MARK-SCHEME" not in page
 
 
 def test_the_gradebook_and_the_csv_export_keep_the_total(client, world_criteria):
@@ -272,3 +275,22 @@ def test_saving_criterion_scores_runs_a_fixed_number_of_queries(client, world_cr
         reply = client.post(f"/grading/responses/{world_criteria.response.pk}/save/", data)
     assert reply.status_code == 302
     assert Grade.objects.get(response=world_criteria.response).score == 8
+
+
+def test_after_a_rubric_edit_the_student_sees_the_criteria_their_grade_was_scored_on(client, world_criteria):
+    from courses.questions import question_rubric_change
+
+    save(world_criteria, [4, 2, 1])
+
+    def reword() -> None:
+        RubricCriterion.objects.filter(question=world_criteria.question, position=2).update(
+            description="Quantifies the difference", max_points=4)
+        RubricCriterion.objects.filter(question=world_criteria.question, position=3).update(max_points=2)
+
+    question_rubric_change(question=world_criteria.question, actor=world_criteria.instructor, reason="Reworked.",
+                           write=reword)
+    release(world_criteria.question, world_criteria.instructor)
+    client.force_login(world_criteria.student)
+    page = client.get(world_criteria.response.get_absolute_url()).content.decode()
+    assert "<td>Compares with ReLU</td><td>2 / 3</td>" in page and "<td>Writes clearly</td><td>1 / 3</td>" in page
+    assert "Quantifies the difference" not in page
