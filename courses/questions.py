@@ -70,6 +70,7 @@ def rubric_snapshot(question_id: int) -> dict:
     return {"kind": kind, "points": points, "rubric": {"bands": bands, "criteria": criteria, "notes": notes}}
 
 
+@transaction.atomic
 def rubric_version_record(*, question: Question, actor, reason: str, before: dict | None = None) -> RubricVersion:
     """Freeze the rubric as it was (`before`, else as stored now) under the question's current version
     number, and give the question the next number; grades keep the number they were made against."""
