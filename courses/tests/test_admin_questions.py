@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from courses.models import Question, Role, RubricBand
@@ -69,8 +70,9 @@ STANDARD = [("EXCELLENT", 9, 10), ("GOOD", 7, 8), ("SATISFACTORY", 5, 6), ("NEED
 
 
 def test_the_change_page_previews_the_markdown_sanitised(admin_client, question, django_assert_num_queries):
-    # session, user, question, its bands, its criteria, content type (history link), "has responses?" for the
-    # delete permission, module choices
+    # session, user, question, its bands, its criteria, content type (history link; the cache is per process, so
+    # it is emptied first), "has responses?" for the delete permission, module choices
+    ContentType.objects.clear_cache()
     with django_assert_num_queries(8):
         response = admin_client.get(change_url(question))
     page = response.content.decode()
