@@ -114,7 +114,7 @@ def save(request: HttpRequest, pk: int) -> HttpResponse:
         return _grade_page(request, response, role, posted=posted, status=400)
     data = form.cleaned_data
     try:
-        services.grade_save(
+        saved = services.grade_save(
             response_id=response.pk, actor=request.user, band_id=data["band"], score=data["score"],
             feedback=data["feedback"], base_version=data["version"],
             kind=GradeEventKind.CONFLICT_RESOLVED if data["resolve"] else None,
@@ -129,8 +129,7 @@ def save(request: HttpRequest, pk: int) -> HttpResponse:
     except services.GradingError as error:
         messages.error(request, str(error))
         return _grade_page(request, response, role, posted=posted, status=400)
-    score = data["score"] if not criteria else sum(form.criterion_scores())
-    messages.success(request, f"Saved {score} for {response.display_pseudonym}.")
+    messages.success(request, f"Saved {saved.score} for {response.display_pseudonym}.")
     if request.POST.get("then") == "stay":
         return redirect("grading:grade", pk=response.pk)
     following = selectors.next_ungraded(response.question, request.user, after=response.pseudonym)
