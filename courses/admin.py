@@ -1,9 +1,9 @@
-"""Admin for courses, modules, questions with their rubric bands, and enrollments.
+"""Admin for courses, modules, questions with their rubric bands and criteria, and enrollments.
 
-Bands are checked and saved by the same formset as the manage pages (courses.questions),
-with the rule the importer uses (courses.rubric). Changing the points or bands of a
-question that already has grades needs an explicit confirmation, and then those grades
-are flagged for review, never rescaled.
+Bands and criteria are checked and saved by the same formsets as the manage pages (courses.questions),
+with the rules the importer uses (courses.rubric). Changing the points, rubric kind, bands or
+criteria of a question that already has grades needs an explicit confirmation, and then the old
+rubric is kept as a version and those grades are flagged for review, never rescaled.
 Instructors who are staff but not superusers see only their own courses.
 """
 
@@ -20,13 +20,15 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from courses.markdown import render_markdown
-from courses.models import Course, Enrollment, Module, Question, Response, Role, RubricBand
+from courses.models import Course, Enrollment, Module, Question, Response, Role, RubricBand, RubricCriterion
 from courses.questions import (
     CONFIRM_FIELD,
     PREVIEW_MAX_CHARS,
     QuestionFormBase,
     RubricBandFormSet,
+    RubricCriterionFormSet,
     question_rubric_change,
+    rubric_change_of,
 )
 
 MARKDOWN_FIELDS = (("context", "Context"), ("prompt", "Question"), ("expected_response", "Expected response"),
@@ -103,12 +105,29 @@ class RubricBandInline(admin.TabularInline):
         return field
 
 
+class RubricCriterionInline(admin.TabularInline):
+    """An analytic rubric's rows, used when the question's rubric kind is "Analytic criteria"."""
+
+    model = RubricCriterion
+    formset = RubricCriterionFormSet
+    extra = 1
+    fields = ["position", "description", "max_points", "levels"]
+    ordering = ["position"]
+    verbose_name_plural = "Rubric criteria (for analytic rubrics; they must add up to the question's points)"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in ("description", "levels"):
+            field.widget = forms.Textarea(attrs={"rows": 2, "cols": 40})
+        return field
+
+
 class QuestionAdminForm(QuestionFormBase):
     class Meta:
         model = Question
         fields = ["module", "number", "grade_id", "title", "context", "prompt", "expected_response", "mark_scheme",
-                  "min_words", "max_words", "points", "opens_at", "due_at", "late_policy", "late_penalty_per_day",
-                  "late_penalty_cap", "lab"]
+                  "min_words", "max_words", "points", "rubric_kind", "rubric_notes", "opens_at", "due_at",
+                  "late_policy", "late_penalty_per_day", "late_penalty_cap", "lab"]
 
 
 @admin.register(Question)
@@ -116,7 +135,7 @@ class QuestionAdmin(InstructorScopedAdmin):
     course_path = "module__course__"
     form = QuestionAdminForm
     change_form_template = "admin/courses/question/change_form.html"
-    inlines = [RubricBandInline]
+    inlines = [RubricBandInline, RubricCriterionInline]
     list_display = ["__str__", "module", "grade_id", "points", "due_at"]
     list_filter = [("module__course", admin.RelatedOnlyFieldListFilter), ("module", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["module__course"]
@@ -125,7 +144,8 @@ class QuestionAdmin(InstructorScopedAdmin):
     fieldsets = [
         (None, {"fields": ["module", "number", "grade_id", "title"]}),
         ("Text (Markdown)", {"fields": ["context", "prompt", "expected_response", "mark_scheme", "markdown_preview"]}),
-        ("Length and points", {"fields": ["min_words", "max_words", "points", CONFIRM_FIELD]}),
+        ("Length and points", {"fields": ["min_words", "max_words", "points", "rubric_kind", "rubric_notes",
+                                          CONFIRM_FIELD]}),
         ("Schedule", {"fields": ["opens_at", "due_at", "late_policy", "late_penalty_per_day", "late_penalty_cap",
                                  "lab"]}),
     ]
@@ -149,13 +169,13 @@ class QuestionAdmin(InstructorScopedAdmin):
         return super().has_delete_permission(request, obj)
 
     def save_related(self, request, form, formsets, change) -> None:
-        rubric_change = next((f.rubric_change for f in formsets if isinstance(f, RubricBandFormSet)), "")
+        rubric_change, before = rubric_change_of(formsets)
         if not rubric_change:
             super().save_related(request, form, formsets, change)
             return
         count = question_rubric_change(
             question=form.instance, actor=request.user, reason=f"Rubric changed in the admin: {rubric_change}.",
-            write=lambda: super(QuestionAdmin, self).save_related(request, form, formsets, change),
+            write=lambda: super(QuestionAdmin, self).save_related(request, form, formsets, change), before=before,
         )
         self.message_user(request, f"{count} grade(s) flagged for review in the grading queue.")
 

@@ -1,7 +1,7 @@
 """Copy a course to a new term: its content and settings, never its people or their work.
 
 `course_copy` copies the course's settings (description, time zone, regrade window, default late
-policy; not the join code), its modules, questions, rubric bands and sections' names, makes the
+policy; not the join code), its modules, questions, rubric bands and criteria and sections' names, makes the
 acting instructor the copy's instructor, and sends `courses.signals.course_copied` so that apps
 built on courses (grading's comment bank) copy what they keep per question. Deadlines move by the
 given offset, counted on the course's clock (a 23:59 deadline stays 23:59 across a change to or
@@ -19,12 +19,12 @@ from django.core.validators import validate_slug
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Min
 
-from courses.models import Course, Enrollment, Module, Question, Role, RubricBand, Section
+from courses.models import Course, Enrollment, Module, Question, Role, RubricBand, RubricCriterion, Section
 from courses.signals import course_copied, course_copy_counting
 
 # Models whose every field is copied except these (ids and links, set anew for the copy).
 QUESTION_SKIPPED = {"id", "module"}
-BAND_SKIPPED = {"id", "question"}
+BAND_SKIPPED = {"id", "question"}  # of a band or an analytic rubric's criterion
 SHIFT_DAYS_MAX = 3650
 SLUG_MAX = Course._meta.get_field("slug").max_length
 
@@ -152,6 +152,7 @@ def _copy(*, source: Course, slug: str, title: str, actor, shift: timedelta | No
         values = {name: getattr(old, name) for name in question_fields}
         values["opens_at"] = deadline_shift(old.opens_at, shift=shift, zone=zone)
         values["due_at"] = deadline_shift(old.due_at, shift=shift, zone=zone)
+        values["rubric_version"] = 1  # the copy has no grades, so no earlier rubric to keep
         new_questions.append(Question(module=module_map[old.module_id], **values))
     new_questions = Question.objects.bulk_create(new_questions)
     question_map = {old.pk: new for old, new in zip(old_questions, new_questions, strict=True)}
@@ -160,6 +161,11 @@ def _copy(*, source: Course, slug: str, title: str, actor, shift: timedelta | No
     RubricBand.objects.bulk_create(
         RubricBand(question=question_map[band.question_id], **{name: getattr(band, name) for name in band_fields})
         for band in RubricBand.objects.filter(question__module__course=source).order_by("question_id", "position")
+    )
+    criterion_fields = [f.attname for f in RubricCriterion._meta.concrete_fields if f.name not in BAND_SKIPPED]
+    RubricCriterion.objects.bulk_create(
+        RubricCriterion(question=question_map[c.question_id], **{name: getattr(c, name) for name in criterion_fields})
+        for c in RubricCriterion.objects.filter(question__module__course=source).order_by("question_id", "position")
     )
     Section.objects.bulk_create(
         Section(course=copy, name=name)

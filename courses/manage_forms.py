@@ -16,8 +16,8 @@ from django import forms
 from django.forms.models import inlineformset_factory
 from django.utils import timezone
 
-from courses.models import Course, Module, Question, RubricBand
-from courses.questions import QuestionFormBase, RubricBandFormSet
+from courses.models import Course, Module, Question, RubricBand, RubricCriterion
+from courses.questions import QuestionFormBase, RubricBandFormSet, RubricCriterionFormSet
 from reflect_site.input import validate_savable_text
 
 MODULE_NUMBER_MAX = 999  # as the notebook importer allows
@@ -149,19 +149,23 @@ class QuestionForm(QuestionFormBase):
     class Meta:
         model = Question
         fields = ["number", "grade_id", "title", "context", "prompt", "expected_response", "mark_scheme",
-                  "min_words", "max_words", "points", "opens_at", "due_at", "late_policy", "late_penalty_per_day",
-                  "late_penalty_cap", "lab"]
+                  "min_words", "max_words", "points", "rubric_kind", "rubric_notes", "opens_at", "due_at",
+                  "late_policy", "late_penalty_per_day", "late_penalty_cap", "lab"]
         labels = {"grade_id": "Grade id", "mark_scheme": "Mark scheme (staff only)",
-                  "late_penalty_per_day": "Penalty per day late (%)", "late_penalty_cap": "Penalty cap (%)"}
+                  "late_penalty_per_day": "Penalty per day late (%)", "late_penalty_cap": "Penalty cap (%)",
+                  "rubric_kind": "Rubric", "rubric_notes": "Rubric notes (staff only)"}
         widgets = {name: forms.Textarea(attrs={"rows": 4})
                    for name in ("context", "prompt", "expected_response", "mark_scheme")}
+        widgets["rubric_notes"] = forms.Textarea(attrs={"rows": 2})
 
     def __init__(self, *args, module: Module, **kwargs):
         super().__init__(*args, **kwargs)
         self.module = module
         self.instance.module = module
-        for name in ("title", "context", "prompt", "expected_response", "mark_scheme"):
+        for name in ("title", "context", "prompt", "expected_response", "mark_scheme", "rubric_notes"):
             self.fields[name].validators.append(validate_savable_text)
+        self.fields["rubric_kind"].help_text = ("Analytic criteria: a score per criterion, summed; the bands below "
+                                                "still name the band each total falls in.")
 
     def _siblings(self):
         siblings = Question.objects.filter(module=self.module)
@@ -205,6 +209,40 @@ def band_formset(*, prefilled: int = 0, extra: int = 1) -> type[RubricBandFormSe
     """
     return inlineformset_factory(Question, RubricBand, form=BandForm, formset=RubricBandFormSet, extra=extra,
                                  min_num=prefilled, can_delete=True)
+
+
+class CriterionForm(forms.ModelForm):
+    class Meta:
+        model = RubricCriterion
+        fields = ["position", "description", "max_points", "levels"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2}), "levels": forms.Textarea(attrs={"rows": 2})}
+        labels = {"max_points": "Points", "levels": "Levels (Markdown, optional)"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("description", "levels"):
+            self.fields[name].validators.append(validate_savable_text)
+
+
+def criterion_formset(*, extra: int = 2) -> type[RubricCriterionFormSet]:
+    """The admin's criteria formset (one rule, one confirmation) with `extra` empty rows."""
+    return inlineformset_factory(Question, RubricCriterion, form=CriterionForm, formset=RubricCriterionFormSet,
+                                 extra=extra, can_delete=True)
+
+
+def with_stored_criteria(data, question: Question):
+    """`data` as posted, or, when it holds no criteria rows at all (a form from before criteria existed),
+    with the stored criteria as unchanged rows, so they are judged against the posted points and kind."""
+    if data is None or "criteria-TOTAL_FORMS" in data:
+        return data
+    stored = list(question.criteria.order_by("position")) if question.pk else []
+    data = data.copy()
+    data.update({"criteria-TOTAL_FORMS": len(stored), "criteria-INITIAL_FORMS": len(stored)})
+    for i, criterion in enumerate(stored):
+        data.update({f"criteria-{i}-id": criterion.pk, f"criteria-{i}-position": criterion.position,
+                     f"criteria-{i}-description": criterion.description,
+                     f"criteria-{i}-max_points": criterion.max_points, f"criteria-{i}-levels": criterion.levels})
+    return data
 
 
 def shown_in_zone(value: datetime | None) -> str:

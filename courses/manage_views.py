@@ -25,7 +25,9 @@ from courses.manage_forms import (
     QuestionForm,
     band_formset,
     course_time_zone,
+    criterion_formset,
     shown_in_zone,
+    with_stored_criteria,
 )
 from courses.manage_services import ManageError, module_create, module_move, module_schedule, module_set_published
 from courses.markdown import render_markdown
@@ -236,7 +238,8 @@ def question_new(request: HttpRequest, course_slug: str, module_slug: str) -> Ht
 @login_required
 @require_http_methods(["GET", "POST"])
 def question_edit(request: HttpRequest, course_slug: str, pk: int) -> HttpResponse:
-    """Everything about a question, its bands included; a rubric change on a graded question asks first."""
+    """Everything about a question, its bands and criteria included; a rubric change on a graded question asks
+    first."""
     enrollment, can_change = _manager(request, course_slug)
     question = _get_question(enrollment, pk)
     return _question_page(request, enrollment, can_change, question.module, question)
@@ -246,25 +249,30 @@ def _question_page(request, enrollment, can_change, module, question, *, initial
                    bands_initial=None) -> HttpResponse:
     is_new = question.pk is None
     Bands = band_formset(prefilled=len(bands_initial or []), extra=2 if bands_initial else 1)
+    Criteria = criterion_formset(extra=3 if is_new else 2)
     with course_time_zone(enrollment.course):
         form = QuestionForm(_posted(request), instance=question, module=module, initial=initial)
         bands = Bands(_posted(request), instance=question, prefix="bands", initial=bands_initial)
+        criteria = Criteria(with_stored_criteria(_posted(request), question), instance=question, prefix="criteria")
         if request.method == "POST":
-            # The bands are judged against the points just typed, so the question form is cleaned first.
+            # Bands and criteria are judged against the points and kind just typed, so the question form goes first.
             form_ok = form.is_valid()
-            if form_ok and bands.is_valid():
-                question, flagged = question_save(form=form, bands=bands, actor=request.user)
+            bands_ok, criteria_ok = form_ok and bands.is_valid(), form_ok and criteria.is_valid()
+            if bands_ok and criteria_ok:
+                question, flagged = question_save(form=form, bands=bands, criteria=criteria, actor=request.user)
                 note = f" {flagged} grade(s) flagged for review in the grading queue." if flagged else ""
                 messages.success(request, f"Q{question.number} “{question.title}” {'created' if is_new else 'saved'}."
                                           f"{note}")
                 return redirect("manage:question", enrollment.course.slug, question.pk)
             bands.is_valid()
+            criteria.is_valid()
     has_grades = not is_new and question_has_grades(question)
     if not can_change:
-        _read_only(form, *bands.forms)
+        _read_only(form, *bands.forms, *criteria.forms)
     return _render(request, "question.html", enrollment, can_change, "modules",
                    status=400 if request.method == "POST" else 200, module=module, question=question,
-                   form=form, bands=bands, is_new=is_new, has_grades=has_grades, points_max=POINTS_MAX,
+                   form=form, bands=bands, criteria=criteria, is_new=is_new, has_grades=has_grades,
+                   points_max=POINTS_MAX,
                    cancel_url=reverse("manage:module", args=[enrollment.course.slug, module.slug]))
 
 

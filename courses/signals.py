@@ -1,8 +1,11 @@
 """Signals courses sends so that apps built on it (grading) can react without courses importing them.
 
-`rubric_changing` is sent inside the transaction, just before a graded question's points or
-bands are written; `rubric_changed` just after. Both carry `question`, `actor` and `reason`.
-A receiver of `rubric_changing` returns how many grades it flagged.
+`rubric_changing` is sent inside the transaction, just before a graded question's points,
+rubric kind, bands or criteria are written; `rubric_changed` just after. Both carry `question`,
+`actor` and `reason`; `rubric_changing` may carry `before`, the rubric as it was checked
+(courses.questions.rubric_snapshot) when the question row is already saved. A receiver of
+`rubric_changing` returns how many grades it flagged; courses itself receives it to keep the
+old rubric as a RubricVersion (courses.questions.version_rubric_before_change).
 
 `student_grades_wanted` is sent when a student's page shows their grades: with `student` and
 `questions`, a receiver returns {question id: grade} of the grades the student may see.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from courses.models import Course, Question
-from grading.models import Comment, Grade
+from courses.rubric import band_for_score
+from grading.models import Comment, Grade, GradeEvent, GradeEventKind
 from grading.selectors import released_grades_for_student, student_grade_context
 from grading.services import grades_flag_for_review
 
@@ -16,17 +18,35 @@ def flag_grades_before_rubric_change(sender, *, question: Question, actor, reaso
 
 
 @transaction.atomic
-def realign_grades_after_rubric_change(sender, *, question: Question, bands=None, gone=frozenset(), **kwargs) -> int:
+def realign_grades_after_rubric_change(sender, *, question: Question, actor=None, bands=None, gone=frozenset(),
+                                       **kwargs) -> int:
     """Put each grade whose band no longer covers its score, or is about to be deleted (`gone`), on the
-    band that covers it (of `bands`, else the question's); returns how many moved."""
+    band that covers it (of `bands`, else the question's); returns how many moved.
+
+    Each move is audited (GradeEventKind.REALIGNED). Scores and criterion scores are never changed:
+    they stay as given against the grade's own rubric version, flagged for a grader to look at again.
+    """
     bands = list(question.bands.all()) if bands is None else [band for band in bands if band.pk not in gone]
     moved = []
-    for grade in Grade.objects.select_for_update().filter(response__question=question).select_related("band"):
+    events = []
+    now = timezone.now()
+    grades = Grade.objects.select_for_update(of=("self",)).filter(response__question=question)
+    for grade in grades.select_related("band"):
         score = min(grade.score, question.points)
         if grade.band_id in gone or not grade.band.min_points <= score <= grade.band.max_points:
-            grade.band = next(band for band in bands if band.min_points <= score <= band.max_points)
+            old_band = grade.band.label
+            grade.band = band_for_score(bands, score)
             moved.append(grade)
+            events.append(GradeEvent(
+                response_id=grade.response_id, actor_id=actor.pk if actor else grade.graded_by_id,
+                kind=GradeEventKind.REALIGNED, created_at=now, old_score=grade.score, new_score=grade.score,
+                old_band=old_band, new_band=grade.band.label, old_feedback=grade.feedback,
+                new_feedback=grade.feedback, old_criterion_scores=grade.criterion_scores,
+                new_criterion_scores=grade.criterion_scores, version=grade.version,
+                note=f"Moved to the band that now covers {score} points.",
+            ))
     Grade.objects.bulk_update(moved, ["band"])
+    GradeEvent.objects.bulk_create(events)
     return len(moved)
 
 

@@ -21,6 +21,9 @@ from courses.models import (
     Response,
     ResponseStatus,
     Role,
+    RubricCriterion,
+    RubricKind,
+    RubricVersion,
 )
 from grading.models import (
     Comment,
@@ -443,13 +446,92 @@ def regrade_deadline(release: GradeRelease | None, course: Course) -> datetime |
     return release.released_at + timedelta(days=course.regrade_window_days)
 
 
+def question_criteria(question: Question) -> list[RubricCriterion]:
+    """An analytic rubric's criteria in order (one query); none for a bands question (no query)."""
+    if not question.uses_criteria:
+        return []
+    return list(question.criteria.order_by("position"))
+
+
+@dataclass(frozen=True)
+class RubricShown:
+    """A rubric as a page shows it: current or frozen (RubricVersion), with a grade's criterion scores
+    beside its criteria when the grade was made against it. Bands and criteria are dicts, as RubricVersion
+    keeps them."""
+
+    number: int
+    kind: str
+    points: int
+    bands: list[dict]
+    criteria: list[dict]
+    notes: str
+
+    @property
+    def kind_label(self) -> str:
+        return RubricKind(self.kind).label
+
+
+def _with_scores(criteria: list[dict], scores: list) -> list[dict]:
+    if len(scores) != len(criteria):
+        return criteria
+    return [{**criterion, "score": score} for criterion, score in zip(criteria, scores, strict=True)]
+
+
+def rubric_now(question: Question, bands: Iterable, criteria: Iterable[RubricCriterion],
+               grade: Grade | None) -> RubricShown:
+    """The question's current rubric (no query: bands and criteria come loaded)."""
+    scores = grade.criterion_scores if grade and grade.rubric_version == question.rubric_version else []
+    return RubricShown(
+        number=question.rubric_version, kind=question.rubric_kind, points=question.points,
+        bands=[{"label": b.label, "min_points": b.min_points, "max_points": b.max_points,
+                "description": b.description} for b in bands],
+        criteria=_with_scores([{"description": c.description, "max_points": c.max_points, "levels": c.levels}
+                               for c in criteria], scores),
+        notes=question.rubric_notes,
+    )
+
+
+def rubric_then(question: Question, grade: Grade | None) -> RubricShown | None:
+    """The rubric `grade` was made against, when the question's rubric has changed since (one query); else None."""
+    if grade is None or grade.rubric_version >= question.rubric_version:
+        return None
+    version = RubricVersion.objects.filter(question=question, number=grade.rubric_version).first()
+    if version is None:
+        return None
+    rubric = version.rubric or {}
+    return RubricShown(
+        number=version.number, kind=version.kind, points=version.points, bands=list(rubric.get("bands", [])),
+        criteria=_with_scores(list(rubric.get("criteria", [])), grade.criterion_scores),
+        notes=rubric.get("notes", ""),
+    )
+
+
+def grade_criterion_rows(question: Question, grade: Grade) -> list[dict]:
+    """Each criterion the grade was scored on, with its score: the current criteria, or those of the rubric
+    version the grade was made against (one query); none for a grade given by band."""
+    if not grade.criterion_scores:
+        return []
+    if grade.rubric_version == question.rubric_version:
+        criteria = [{"description": c.description, "max_points": c.max_points}
+                    for c in question.criteria.order_by("position")]
+    else:
+        version = RubricVersion.objects.filter(question=question, number=grade.rubric_version).first()
+        criteria = list(((version.rubric or {}).get("criteria", [])) if version else [])
+    rows = _with_scores(criteria, grade.criterion_scores)
+    return rows if rows is not criteria else [
+        {"description": f"Criterion {i}", "max_points": None, "score": score}
+        for i, score in enumerate(grade.criterion_scores, start=1)
+    ]
+
+
 def student_grade_context(*, response: Response) -> dict:
     """Context for templates/grading/_student_grade.html on the student's own response page.
 
     The one place that decides what a student sees of their grade: nothing of the score,
     band, feedback or a regrade's outcome while the question's grades are not released
     (or have been withdrawn). Never carries the mark scheme or the grader's name. Three
-    queries at most: the release, the released grade with its band, the regrade request.
+    queries at most: the release, the released grade with its band, the regrade request; a
+    grade given per criterion adds one for the criteria it was scored on.
     """
     question = response.question
     release = GradeRelease.objects.filter(question_id=response.question_id).first()
@@ -461,6 +543,7 @@ def student_grade_context(*, response: Response) -> dict:
         # Raw score and late penalty, both shown: the penalty is derived from the answer's lateness
         # (against the student's own deadline) and the question's policy, never stored.
         grade.late = late_score(question, response.late_seconds, grade.score)
+        grade.criteria_shown = grade_criterion_rows(question, grade)  # per-criterion scores of an analytic rubric
     regrade = RegradeRequest.objects.filter(response=response).first()
     deadline = regrade_deadline(release, question.module.course)
     can_request = bool(

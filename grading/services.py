@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from courses.models import Question, Response, ResponseStatus, RubricBand
 from courses.notices import regrade_answered_notify
+from courses.rubric import band_for_score
 from grading.models import (
     LEASE_DURATION,
     Comment,
@@ -52,6 +53,23 @@ class PostedGrade:
     score: int
     feedback: str
     base_version: int
+    criterion_scores: tuple[int, ...] = ()
+
+
+def grade_values(
+    *, question: Question, band_id: int | None, score: int | None, criterion_scores: list[int] | None,
+) -> tuple[RubricBand, int, list[int]]:
+    """The band, score and criterion scores a save would write for `question`; GradingError otherwise.
+
+    A criteria question is scored by its criteria alone (criteria_check); a bands question by its
+    band and score (grade_check), with no criterion scores.
+    """
+    if question.uses_criteria:
+        return criteria_check(question=question, criterion_scores=criterion_scores)
+    if criterion_scores:
+        raise GradingError("This question is graded with bands, not criteria; reload the page.")
+    band, score = grade_check(question=question, band_id=band_id, score=score)
+    return band, score, []
 
 
 def grade_check(*, question: Question, band_id: int | None, score: int | None) -> tuple[RubricBand, int]:
@@ -78,6 +96,29 @@ def grade_check(*, question: Question, band_id: int | None, score: int | None) -
     return band, score
 
 
+def criteria_check(*, question: Question, criterion_scores: list[int] | None) -> tuple[RubricBand, int, list[int]]:
+    """The band and total of a criteria question's scores (one per criterion, each 0..its maximum)."""
+    criteria = list(question.criteria.order_by("position"))
+    if not criterion_scores:
+        raise GradingError("Score every criterion before saving.")
+    if not isinstance(criterion_scores, list | tuple) or len(criterion_scores) != len(criteria):
+        raise GradingError(f"This rubric has {len(criteria)} criteria; score each of them once. Reload the page if "
+                           "the rubric changed.")
+    for position, (criterion, value) in enumerate(zip(criteria, criterion_scores, strict=True), start=1):
+        if not _is_int(value):
+            raise GradingError(f"Criterion {position}'s score must be a whole number.")
+        if value > criterion.max_points:
+            raise GradingError(f"Criterion {position} ({criterion.description[:60]}) is worth at most "
+                               f"{criterion.max_points}, not {value}.")
+    total = sum(criterion_scores)
+    if total > question.points:  # criteria add up to the points, so only a rubric edited underway gets here
+        raise GradingError(f"The criteria add up to {total}, above the question's {question.points} points.")
+    band = band_for_score(question.bands.all(), total)  # RubricBand rows have the fields a BandSpec has
+    if band is None:
+        raise GradingError(f"No band of this question covers {total} points; ask an instructor to fix the rubric.")
+    return band, total, list(criterion_scores)
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= INT32_MAX
 
@@ -92,11 +133,14 @@ def grade_save(
     base_version: int,
     kind: str | None = None,
     note: str = "",
+    criterion_scores: list[int] | None = None,
 ) -> Grade:
     """Apply a grade if `base_version` is the current one; otherwise record the refused save and raise GradeConflict.
 
     The response row is locked first so two graders saving at once are serialised:
-    the second sees the first's new version and gets the conflict.
+    the second sees the first's new version and gets the conflict. A criteria question takes
+    `criterion_scores` instead of band and score (see grade_values); the grade keeps the rubric
+    version it was made against.
     """
     conflict = None
     with transaction.atomic():
@@ -108,7 +152,8 @@ def grade_save(
         )
         if response is None:
             raise GradingError("That response does not exist or has not been submitted.")
-        band, score = grade_check(question=response.question, band_id=band_id, score=score)
+        band, score, criterion_scores = grade_values(question=response.question, band_id=band_id, score=score,
+                                                     criterion_scores=criterion_scores)
         feedback = (feedback or "").replace("\r\n", "\n").strip()
         grade = (
             Grade.objects.select_for_update(of=("self",))
@@ -120,20 +165,24 @@ def grade_save(
         if base_version != current_version:
             if grade is None:
                 raise GradingError("This response's grade changed under you; reload the page.")
-            conflict = GradeConflict(grade, PostedGrade(band, score, feedback, base_version))
+            conflict = GradeConflict(grade, PostedGrade(band, score, feedback, base_version, tuple(criterion_scores)))
             # Refused saves are audited too, so a lost edit can always be found again.
             GradeEvent.objects.create(
                 response=response, actor=actor, kind=GradeEventKind.CONFLICT_REFUSED,
                 old_score=grade.score, new_score=score, old_band=grade.band.label, new_band=band.label,
                 old_feedback=grade.feedback, new_feedback=feedback, version=grade.version,
+                old_criterion_scores=grade.criterion_scores, new_criterion_scores=criterion_scores,
                 note=f"Based on version {base_version}, current is {grade.version}.",
             )
         else:
-            old = (grade.score, grade.band.label, grade.feedback) if grade else (None, "", "")
+            old = ((grade.score, grade.band.label, grade.feedback, grade.criterion_scores) if grade
+                   else (None, "", "", []))
             if grade is None:
                 grade = Grade(response=response)
             grade.band = band
             grade.score = score
+            grade.criterion_scores = criterion_scores
+            grade.rubric_version = response.question.rubric_version
             grade.points = response.question.points
             grade.feedback = feedback
             grade.graded_by = actor
@@ -148,7 +197,7 @@ def grade_save(
                 kind=kind or (GradeEventKind.GRADED if current_version == 0 else GradeEventKind.CHANGED),
                 old_score=old[0], new_score=score, old_band=old[1], new_band=band.label,
                 old_feedback=old[2], new_feedback=feedback, version=grade.version, note=note[:300],
-                created_at=grade.graded_at,
+                old_criterion_scores=old[3], new_criterion_scores=criterion_scores, created_at=grade.graded_at,
             )
             # Saving ends this grader's claim so the next grader's queue shows the response as free.
             GradingLease.objects.filter(response=response, holder=actor).update(expires_at=grade.graded_at)
@@ -295,10 +344,10 @@ def regrade_request_create(*, response: Response, student, reason: str, now=None
 
 def regrade_answer(
     *, regrade: RegradeRequest, actor, reply: str, band_id: int | None = None, score: int | None = None,
-    feedback: str | None = None, base_version: int,
+    feedback: str | None = None, base_version: int, criterion_scores: list[int] | None = None,
 ) -> RegradeRequest:
-    """Answer a regrade request in writing, changing the grade (audited as a regrade) when band, score or
-    feedback differ; `feedback` None keeps the grade's feedback as it is."""
+    """Answer a regrade request in writing, changing the grade (audited as a regrade) when band, score,
+    criterion scores or feedback differ; `feedback` None keeps the grade's feedback as it is."""
     reply = (reply or "").strip()
     if not reply:
         raise GradingError("Write a reply to the student.")
@@ -310,14 +359,17 @@ def regrade_answer(
         new_band_id = band_id if band_id is not None else grade.band_id
         new_score = score if score is not None else grade.score
         new_feedback = grade.feedback if feedback is None else feedback.replace("\r\n", "\n").strip()
-        if new_band_id != grade.band_id or new_score != grade.score or new_feedback != grade.feedback:
+        new_criteria = list(criterion_scores) if criterion_scores else grade.criterion_scores
+        if (new_band_id != grade.band_id or new_score != grade.score or new_feedback != grade.feedback
+                or new_criteria != grade.criterion_scores):
             grade = grade_save(
                 response_id=regrade.response_id, actor=actor, band_id=new_band_id, score=new_score,
                 feedback=new_feedback, base_version=base_version, kind=GradeEventKind.REGRADE,
-                note="Regrade request answered.",
+                note="Regrade request answered.", criterion_scores=criterion_scores,
             )
         elif base_version != grade.version:
-            raise GradeConflict(grade, PostedGrade(grade.band, grade.score, grade.feedback, base_version))
+            raise GradeConflict(grade, PostedGrade(grade.band, grade.score, grade.feedback, base_version,
+                                                   tuple(grade.criterion_scores)))
         regrade.status = RegradeStatus.ANSWERED
         regrade.reply = reply
         regrade.answered_by = actor
@@ -352,6 +404,7 @@ def grades_flag_for_review(*, question: Question, actor, reason: str) -> int:
             response_id=grade.response_id, actor=actor, kind=GradeEventKind.FLAGGED,
             old_score=grade.score, new_score=grade.score, old_band=grade.band.label, new_band=grade.band.label,
             old_feedback=grade.feedback, new_feedback=grade.feedback, version=grade.version, note=reason[:300],
+            old_criterion_scores=grade.criterion_scores, new_criterion_scores=grade.criterion_scores,
         )
     Grade.objects.filter(pk__in=[g.pk for g in grades]).update(needs_review=True, review_reason=reason[:300])
     return len(grades)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Response
 from grading import assignments, selectors, services
-from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm
+from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm, criterion_inputs
 from grading.models import GradeEventKind
 from reflect_site.input import INT32_MAX
 
@@ -64,9 +64,9 @@ def queue(request: HttpRequest, pk: int) -> HttpResponse:
 GRADE_FIELDS = ("band", "score", "feedback", "version")
 
 
-def _posted_grade(request: HttpRequest) -> dict:
+def _posted_grade(request: HttpRequest, criteria=()) -> dict:
     """What the grader had typed, to show again when a post can't be applied: nothing of it is lost."""
-    return {key: request.POST.get(key, "") for key in GRADE_FIELDS}
+    return {key: request.POST.get(key, "") for key in (*GRADE_FIELDS, *criterion_inputs(criteria))}
 
 
 def _is_version(value: str) -> bool:
@@ -82,16 +82,19 @@ def _grade_page(
     held_by = lease.holder if lease.holder_id != request.user.pk else None
     bands = list(question.bands.all())
     version = grade.version if grade else 0
+    criteria = selectors.question_criteria(question)
     if posted is None:
         posted = {
             "band": str(grade.band_id) if grade else "",
             "score": str(grade.score) if grade else "",
             "feedback": grade.feedback if grade else "",
+            **criterion_inputs(criteria, grade=grade, question=question),
         }
     elif _is_version(posted.get("version", "")):
         # Show the version the grader's page was based on, so a grade saved meanwhile is still a conflict.
         version = int(posted["version"])
     previous, following = selectors.queue_neighbours(response)
+    rubric_then = selectors.rubric_then(question, grade)
     return render(request, "grading/grade.html", {
         "response": response, "question": question, "course": question.module.course, "bands": bands,
         "grade": grade, "version": version, "posted": posted, "held_by": held_by,
@@ -102,6 +105,10 @@ def _grade_page(
         "can_release": selectors.is_instructor(role),
         "progress": selectors.grading_progress(question, request.user),
         "previous": previous, "following": following,
+        "criterion_rows": [{"criterion": c, "name": name, "value": posted.get(name, "")}
+                           for c, name in zip(criteria, criterion_inputs(criteria), strict=True)],
+        "rubric_then": rubric_then,
+        "rubric_now": selectors.rubric_now(question, bands, criteria, grade) if rubric_then else None,
     }, status=status)
 
 
@@ -118,27 +125,30 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
 def save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save a grade based on the version the page showed; a stale version gets the conflict page."""
     response, role = selectors.response_for_staff(request.user, pk)
-    form = GradeForm(request.POST)
-    posted = _posted_grade(request)
+    criteria = selectors.question_criteria(response.question)
+    form = GradeForm(request.POST, criteria=criteria)
+    posted = _posted_grade(request, criteria)
     if not form.is_valid():
         messages.error(request, _first_error(form))
         return _grade_page(request, response, role, posted=posted, status=400)
     data = form.cleaned_data
     try:
-        services.grade_save(
+        saved = services.grade_save(
             response_id=response.pk, actor=request.user, band_id=data["band"], score=data["score"],
             feedback=data["feedback"], base_version=data["version"],
             kind=GradeEventKind.CONFLICT_RESOLVED if data["resolve"] else None,
+            criterion_scores=form.criterion_scores(),
         )
     except services.GradeConflict as conflict:
         return render(request, "grading/conflict.html", {
             "response": response, "question": response.question, "course": response.question.module.course,
             "current": conflict.current, "posted": conflict.posted, "message": str(conflict),
+            "posted_criteria": list(zip(criterion_inputs(criteria), conflict.posted.criterion_scores, strict=False)),
         }, status=409)
     except services.GradingError as error:
         messages.error(request, str(error))
         return _grade_page(request, response, role, posted=posted, status=400)
-    messages.success(request, f"Saved {data['score']} for {response.display_pseudonym}.")
+    messages.success(request, f"Saved {saved.score} for {response.display_pseudonym}.")
     if request.POST.get("then") == "stay":
         return redirect("grading:grade", pk=response.pk)
     following = selectors.next_ungraded(response.question, request.user, after=response.pseudonym)
@@ -223,7 +233,9 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     if "version" not in request.POST:  # not posted by the grade form: nothing typed to keep
         return redirect("grading:grade", pk=back)
     response, role = selectors.response_for_staff(request.user, back)
-    return _grade_page(request, response, role, posted=_posted_grade(request), status=200 if comment else 400)
+    criteria = selectors.question_criteria(response.question)
+    return _grade_page(request, response, role, posted=_posted_grade(request, criteria),
+                       status=200 if comment else 400)
 
 
 def _release(request: HttpRequest, role: str, confirm_url: str) -> HttpResponse:
@@ -271,7 +283,7 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
 def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """Staff answer a regrade request in writing, optionally changing the grade."""
     regrade = selectors.regrade_for_staff(request.user, pk)
-    form = RegradeAnswerForm(request.POST)
+    form = RegradeAnswerForm(request.POST, criteria=selectors.question_criteria(regrade.response.question))
     try:
         if not form.is_valid():
             raise services.GradingError(_first_error(form))
@@ -280,6 +292,7 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
             regrade=regrade, actor=request.user, reply=data["reply"], band_id=data["band"], score=data["score"],
             # A form without the feedback box (an older page) keeps the grade's feedback.
             feedback=data["feedback"] if "feedback" in request.POST else None, base_version=data["version"],
+            criterion_scores=form.criterion_scores(),
         )
         messages.success(request, "Regrade answered; the student sees your reply.")
     except services.GradingError as error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 
 from courses.models import Question, Role, RubricBand
@@ -49,6 +50,13 @@ def form_data(question: Question, bands: list[tuple] | None = None, **changes) -
                      prefix + "description": existing[i].description if i < len(existing) else ""})
         if len(row) > 3 and row[3]:
             data[prefix + "DELETE"] = "on"
+    criteria = list(question.criteria.order_by("position"))
+    data.update({"rubric_kind": question.rubric_kind, "criteria-TOTAL_FORMS": len(criteria),
+                 "criteria-INITIAL_FORMS": len(criteria), "criteria-MIN_NUM_FORMS": 0, "criteria-MAX_NUM_FORMS": 1000})
+    for i, criterion in enumerate(criteria):
+        data.update({f"criteria-{i}-id": criterion.pk, f"criteria-{i}-question": question.pk,
+                     f"criteria-{i}-position": criterion.position, f"criteria-{i}-description": criterion.description,
+                     f"criteria-{i}-max_points": criterion.max_points, f"criteria-{i}-levels": criterion.levels})
     data.update(changes)
     return data
 
@@ -62,9 +70,10 @@ STANDARD = [("EXCELLENT", 9, 10), ("GOOD", 7, 8), ("SATISFACTORY", 5, 6), ("NEED
 
 
 def test_the_change_page_previews_the_markdown_sanitised(admin_client, question, django_assert_num_queries):
-    # session, user, question, its bands, content type (history link), "has responses?" for the delete
-    # permission, module choices
-    with django_assert_num_queries(7):
+    # session, user, question, its bands, its criteria, content type (history link; the cache is per process, so
+    # it is emptied first), "has responses?" for the delete permission, module choices
+    ContentType.objects.clear_cache()
+    with django_assert_num_queries(8):
         response = admin_client.get(change_url(question))
     page = response.content.decode()
     assert response.status_code == 200

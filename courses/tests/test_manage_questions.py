@@ -240,9 +240,9 @@ def _add_students(course, question, count: int) -> None:
 def test_the_question_page_query_count_does_not_grow(instructor, world, students, django_assert_num_queries):
     _add_students(world.course, world.question, students)
     make_user("spare")
-    # session, user, staff enrollment with its course, the question with its module, its bands,
+    # session, user, staff enrollment with its course, the question with its module, its bands, its criteria,
     # "has grades?"
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         assert instructor.get(edit_url(world.question)).status_code == 200
 
 
