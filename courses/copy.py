@@ -140,6 +140,7 @@ def _copy(*, source: Course, slug: str, title: str, actor, shift: timedelta | No
     old_modules = list(Module.objects.filter(course=source).order_by("number"))
     new_modules = Module.objects.bulk_create(
         Module(course=copy, number=m.number, slug=m.slug, title=m.title, summary=m.summary,
+               reflection_intro=m.reflection_intro, reflection_summary=m.reflection_summary,
                is_published=m.is_published)
         for m in old_modules
     )

@@ -51,7 +51,8 @@ def term(world):
         default_late_policy=LatePolicy.PENALTY, join_code="ABCD-EFGH", join_enabled=True,
         join_email_domains="example.edu\nstudent.example.edu")
     course.refresh_from_db()
-    Module.objects.filter(pk=world.module.pk).update(summary="What ReLU *costs*.")
+    Module.objects.filter(pk=world.module.pk).update(summary="What ReLU *costs*.", reflection_intro="Answer all three.",
+                                                     reflection_summary="💡 Memory, not FLOPs.")
     # Summer time in October, winter time sixteen weeks later.
     Question.objects.filter(pk=world.question.pk).update(
         opens_at=london(2026, 10, 1, 9, 0), due_at=london(2026, 10, 20, 23, 59), late_policy=LatePolicy.PENALTY,

@@ -238,8 +238,8 @@ def test_the_grading_page_of_a_criteria_question_runs_a_fixed_number_of_queries(
     client.force_login(world_criteria.ta)
     # session, user, response with question, course, grade, band, grader, lease, regrade and release;
     # lease: savepoint, lock the lease row, insert it, release savepoint; bands, criteria, grade history with
-    # actors, comment bank, name reveal check
-    with django_assert_num_queries(12):
+    # actors, comment bank, name reveal check; progress, previous and next in the queue
+    with django_assert_num_queries(15):
         page = client.get(f"/grading/responses/{world_criteria.response.pk}/")
     assert page.content.decode().count("data-criterion required") == 3
 
@@ -256,7 +256,7 @@ def test_a_flagged_grade_of_an_older_rubric_adds_one_query_for_that_version(clie
                            write=lambda: None)
     client.force_login(world_criteria.ta)
     # as above, and the rubric version the grade was made against
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(16):
         page = client.get(f"/grading/responses/{world_criteria.response.pk}/")
     assert 'id="rubric-versions"' in page.content.decode()
 
