@@ -186,3 +186,15 @@ def response_submit(*, student, question: Question, text: str, base_version: int
                     now: datetime | None = None) -> SaveOutcome:
     """Submit the answer if its word count is in range; otherwise keep it as a draft and refuse."""
     return _save(student=student, question=question, text=text, base_version=base_version, submit=True, now=now)
+
+
+def response_restore(*, student, revision: ResponseRevision, base_version: int,
+                     now: datetime | None = None) -> SaveOutcome:
+    """Put an earlier text from the history back as the working draft.
+
+    Nothing is overwritten: it is an ordinary autosave of that text (a new revision, a new version),
+    refused like any save when the page's version is stale or the question no longer takes answers.
+    """
+    response = revision.response
+    return response_save_draft(student=student, question=response.question, text=revision.text,
+                               base_version=base_version, now=now)
