@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from courses.deadlines import Deadline, accepts_answer, deadline_for_student
 from courses.models import Question, Response, ResponseRevision, ResponseStatus, RevisionKind
+from courses.moments import moment_display
 from courses.wordcount import count_words
 from reflect_site.input import InputError, savable_text
 
@@ -83,12 +84,12 @@ def word_range_message(question: Question, words: int) -> str:
 
 
 def _check_window(question: Question, deadline: Deadline, now: datetime) -> None:
+    zone = question.module.course.time_zone
     if not question.is_open(now):
-        raise QuestionNotOpen(f"This question opens at {timezone.localtime(question.opens_at):%Y-%m-%d %H:%M %Z}.")
+        raise QuestionNotOpen(f"This question opens on {moment_display(question.opens_at, zone)}.")
     if not accepts_answer(question, deadline, now):
         raise DeadlinePassed(
-            f"The deadline ({timezone.localtime(deadline.due_at):%Y-%m-%d %H:%M %Z}) has passed; "
-            "this answer is now read-only."
+            f"The deadline ({moment_display(deadline.due_at, zone)}) has passed; this answer is now read-only."
         )
 
 
