@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -108,3 +109,32 @@ def test_after_the_deadline_of_a_rejecting_question_nothing_is_restored(client, 
     assert "Nothing was restored" in reply.content.decode() and "has passed" in reply.content.decode()
     response.refresh_from_db()
     assert response.text == "a rewrite"
+
+
+@pytest.mark.parametrize("saves", [3, 40])
+def test_the_history_page_costs_the_same_queries_however_long_the_history(client, world, history, saves,
+                                                                          django_assert_num_queries):
+    response, _ = history
+    for n in range(saves):
+        response_save_draft(student=world.student, question=response.question, text=f"draft {n}",
+                            base_version=response.version + n)
+    client.force_login(world.student)
+    client.get(reverse("courses:response", args=[response.pk]))  # warm the session
+    # session, user, response+question+module+course, its revisions, my extensions (courses.deadlines),
+    # the grade panel: the question's release, the regrade request
+    with django_assert_num_queries(7):
+        page = client.get(reverse("courses:response", args=[response.pk])).content.decode()
+    assert page.count("Restore this text as my draft") == 2 + saves
+
+
+def test_an_autosave_costs_a_fixed_number_of_queries(client, world, django_assert_num_queries):
+    question = make_question(world.module, 3)
+    client.force_login(world.student)
+    client.get(reverse("courses:question", args=[question.pk]))  # warm the session
+    # session, user, rate-limit window, question+module+course, enrollment, my extensions; the save in a
+    # savepoint: get_or_create of the response (savepoint, insert, release), its row lock, update, revision,
+    # release; then the status for the page: my response, my released grade, my extensions
+    with django_assert_num_queries(18) as captured:
+        reply = client.post(reverse("courses:answer_save", args=[question.pk]),
+                            json.dumps({"text": "a first thought", "version": 0}), content_type="application/json")
+    assert reply.status_code == 200 and reply.json()["status"] == "draft", captured
