@@ -87,6 +87,23 @@ def test_no_page_of_any_role_has_a_serious_or_critical_violation(browser, live_s
     assert problems == [], "\n".join(problems)
 
 
+def test_the_student_pages_on_a_phone_have_no_serious_or_critical_violation(browser, live_server, login, demo):
+    """The phone layout (stacked tables, the question text in its own scrolling box) is checked too."""
+    paths = _pages(demo)["student2"][:6]
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    problems: list[str] = []
+    try:
+        login(page, demo["student2"], PASSWORD)
+        for path in paths:
+            page.goto(f"{live_server.url}{path}")
+            page.wait_for_load_state("networkidle")
+            problems += [f"{path}: {found}" for found in _blocking(page)]
+    finally:
+        context.close()
+    assert problems == [], "\n".join(problems)
+
+
 def test_the_login_page_has_no_serious_or_critical_violation(page, live_server):
     page.goto(f"{live_server.url}/accounts/login/")
     assert _blocking(page) == []
