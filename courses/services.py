@@ -106,6 +106,10 @@ STALE_NOT_KEPT = ("This answer was changed in another tab or window since you op
                   "loading the other version.")
 
 
+STALE_RESTORE = ("Nothing was restored: this answer was changed in another tab or window since you opened "
+                 "its history. Here is the history as it is now; try again.")
+
+
 def _refuse_stale(response: Response, *, text: str, words: int, base_version: int, now: datetime) -> StaleVersion:
     """Record a stale save as a CONFLICT revision unless the same text on the same base is already
     kept, or the response already holds CONFLICT_REVISIONS_MAX of them. Runs under the row lock."""
@@ -194,8 +198,12 @@ def response_restore(*, student, revision: ResponseRevision, base_version: int,
     """Put an earlier text from the history back as the working draft.
 
     Nothing is overwritten: it is an ordinary autosave of that text (a new revision, a new version),
-    refused like any save when the page's version is stale or the question no longer takes answers.
+    refused like any save when the question no longer takes answers. A stale page is refused before
+    anything is written (the text is in the history already, so no conflict revision is kept).
     """
-    response = revision.response
-    return response_save_draft(student=student, question=response.question, text=revision.text,
-                               base_version=base_version, now=now)
+    with transaction.atomic():
+        current = Response.objects.select_for_update().get(pk=revision.response_id)
+        if current.version != base_version:
+            raise StaleVersion(STALE_RESTORE, current)
+        return response_save_draft(student=student, question=current.question, text=revision.text,
+                                   base_version=base_version, now=now)

@@ -260,9 +260,8 @@ def revision_restore(request: HttpRequest, pk: int) -> HttpResponse:
     revision = get_object_or_404(ResponseRevision, pk=revision_id, response=response)
     try:
         outcome = response_restore(student=request.user, revision=revision, base_version=version)
-    except StaleVersion:
-        messages.error(request, "Nothing was restored: this answer was changed in another tab or window since "
-                                "you opened this page. Here is its history as it is now; try again.")
+    except StaleVersion as exc:
+        messages.error(request, exc.message)
         return redirect(response)
     except ResponseError as exc:
         messages.error(request, f"Nothing was restored. {exc.message}")

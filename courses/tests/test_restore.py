@@ -43,6 +43,7 @@ def test_a_restore_from_a_stale_page_is_refused_and_changes_nothing(world, histo
         response_restore(student=world.student, revision=revisions["first idea"], base_version=2)
     response.refresh_from_db()
     assert (response.text, response.version) == ("a rewrite", 3)
+    assert response.revisions.count() == 3  # no conflict revision: the text is in the history already
 
 
 def test_the_history_page_offers_restore_for_texts_other_than_the_current_one(client, world, history):
@@ -72,7 +73,7 @@ def test_a_stale_restore_from_the_page_says_so_and_writes_nothing(client, world,
     assert reply.redirect_chain == [(reverse("courses:response", args=[response.pk]), 302)]
     assert "Nothing was restored" in reply.content.decode()
     response.refresh_from_db()
-    assert (response.text, response.version) == ("a rewrite", 3)
+    assert (response.text, response.version) == ("a rewrite", 3) and response.revisions.count() == 3
 
 
 @pytest.mark.parametrize("data", [{"revision": "x", "version": 3}, {"revision": 1, "version": "-1"}, {}])
