@@ -65,3 +65,12 @@ def test_the_dashboard_costs_the_same_queries_with_more_overdue_questions(client
     # session, user, enrollments, recent notices, due-next candidates, extensions
     with django_assert_num_queries(6):
         assert client.get("/").status_code == 200
+
+
+def test_the_overdue_question_page_says_the_answer_will_be_late_and_what_it_costs(client, world, due):
+    client.force_login(world.student)
+    page = client.get(f"/questions/{due['penalty'].pk}/").content.decode()
+    assert "will be marked late, and 10 % is taken off its score for each day or part of a day late, at most 50 %" \
+        in page
+    page = client.get(f"/questions/{due['accept'].pk}/").content.decode()
+    assert "will be marked late." in page and "taken off" not in page
