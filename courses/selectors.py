@@ -16,12 +16,13 @@ from django.shortcuts import get_object_or_404
 from courses.deadlines import (
     AnswerWindow,
     Deadline,
+    accepts_answer,
     answer_window,
     deadlines_for_student,
     question_deadline,
     student_extensions,
 )
-from courses.models import STAFF_ROLES, Enrollment, EnrollmentStatus, Module, Question, Response, Role
+from courses.models import STAFF_ROLES, Enrollment, EnrollmentStatus, LatePolicy, Module, Question, Response, Role
 from courses.signals import student_grades_wanted
 
 
@@ -39,9 +40,11 @@ def enrollments_for(user) -> QuerySet[Enrollment]:
 def due_soon_for_student(user, now: datetime, limit: int = 8) -> list[Question]:
     """Open questions the user still has to submit, soonest own deadline first (two queries).
 
-    Each question carries `has_draft` and `deadline` (the student's own, from courses.deadlines).
-    Candidates are the questions due from now on, and those with any extension for the user or
-    their section (which may move the deadline either way); their deadlines then decide.
+    Each question carries `has_draft`, `deadline` (the student's own, from courses.deadlines) and
+    `overdue` (past that deadline but still taking late work, so it is listed, marked late).
+    Candidates are the questions due from now on, those whose policy takes late work, and those
+    with any extension for the user or their section (which may move the deadline either way);
+    their deadlines then decide.
     """
     mine = Response.objects.filter(student=user, question=OuterRef("pk"))
     extended = student_extensions(user).filter(Q(question=OuterRef("pk")) | Q(module=OuterRef("module")))
@@ -52,7 +55,7 @@ def due_soon_for_student(user, now: datetime, limit: int = 8) -> list[Question]:
             module__course__enrollments__status=EnrollmentStatus.ACTIVE,
             module__is_published=True,
         )
-        .filter(Q(due_at__gte=now) | Exists(extended))
+        .filter(Q(due_at__gte=now) | ~Q(late_policy=LatePolicy.REJECT) | Exists(extended))
         .filter(Q(opens_at__isnull=True) | Q(opens_at__lte=now))
         .filter(~Exists(mine.filter(status="submitted")))
         .annotate(has_draft=Exists(mine.exclude(text="")))
@@ -62,9 +65,11 @@ def due_soon_for_student(user, now: datetime, limit: int = 8) -> list[Question]:
     deadlines = deadlines_for_student(user, candidates)
     due = []
     for question in candidates:
-        question.deadline = deadlines[question.pk]
-        if question.deadline.due_at is not None and question.deadline.due_at >= now:
-            due.append(question)
+        question.deadline = deadline = deadlines[question.pk]
+        if deadline.due_at is None or not accepts_answer(question, deadline, now):
+            continue
+        question.overdue = deadline.is_past(now)
+        due.append(question)
     due.sort(key=lambda q: (q.deadline.due_at, q.module.number, q.number))
     return due[:limit]
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from courses.deadlines import AnswerWindow, Deadline, answer_window, deadline_for_student
 from courses.models import Question, Response, ResponseRevision, ResponseStatus, RevisionKind
+from courses.moments import moment_display
 from courses.wordcount import count_words
 from reflect_site.input import InputError, savable_text
 
@@ -83,13 +84,13 @@ def word_range_message(question: Question, words: int) -> str:
 
 
 def _check_window(question: Question, deadline: Deadline, now: datetime) -> None:
+    zone = question.module.course.time_zone
     window = answer_window(question, deadline, now)
     if window == AnswerWindow.NOT_OPEN:
-        raise QuestionNotOpen(f"This question opens at {timezone.localtime(question.opens_at):%Y-%m-%d %H:%M %Z}.")
+        raise QuestionNotOpen(f"This question opens on {moment_display(question.opens_at, zone)}.")
     if not window.accepts_answers:
         raise DeadlinePassed(
-            f"The deadline ({timezone.localtime(deadline.due_at):%Y-%m-%d %H:%M %Z}) has passed; "
-            "this answer is now read-only."
+            f"The deadline ({moment_display(deadline.due_at, zone)}) has passed; this answer is now read-only."
         )
 
 
@@ -104,6 +105,10 @@ STALE_NOT_KEPT = ("This answer was changed in another tab or window since you op
                   "overwritten, and your text was not added to your history, which already holds "
                   f"{CONFLICT_REVISIONS_MAX} refused saves: it is still in this box, so copy it before "
                   "loading the other version.")
+
+
+STALE_RESTORE = ("Nothing was restored: this answer was changed in another tab or window since you opened "
+                 "its history. Here is the history as it is now; try again.")
 
 
 def _refuse_stale(response: Response, *, text: str, words: int, base_version: int, now: datetime) -> StaleVersion:
@@ -187,3 +192,19 @@ def response_submit(*, student, question: Question, text: str, base_version: int
                     now: datetime | None = None) -> SaveOutcome:
     """Submit the answer if its word count is in range; otherwise keep it as a draft and refuse."""
     return _save(student=student, question=question, text=text, base_version=base_version, submit=True, now=now)
+
+
+def response_restore(*, student, revision: ResponseRevision, base_version: int,
+                     now: datetime | None = None) -> SaveOutcome:
+    """Put an earlier text from the history back as the working draft.
+
+    Nothing is overwritten: it is an ordinary autosave of that text (a new revision, a new version),
+    refused like any save when the question no longer takes answers. A stale page is refused before
+    anything is written (the text is in the history already, so no conflict revision is kept).
+    """
+    with transaction.atomic():
+        current = Response.objects.select_for_update().get(pk=revision.response_id)
+        if current.version != base_version:
+            raise StaleVersion(STALE_RESTORE, current)
+        return response_save_draft(student=student, question=current.question, text=revision.text,
+                                   base_version=base_version, now=now)

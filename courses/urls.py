@@ -11,4 +11,5 @@ urlpatterns = [
     path("questions/<int:pk>/save", views.answer_save, name="answer_save"),
     path("questions/<int:pk>/submit", views.answer_submit, name="answer_submit"),
     path("responses/<int:pk>/", views.response_detail, name="response"),
+    path("responses/<int:pk>/restore", views.revision_restore, name="response_restore"),
 ]

@@ -5,17 +5,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from courses import selectors
 from courses.deadlines import AnswerWindow, answer_window, deadline_for_student, question_deadline
-from courses.models import STAFF_ROLES, Question, Response, Role
+from courses.models import STAFF_ROLES, LatePolicy, Question, Response, ResponseRevision, Role
+from courses.moments import moment_display
 from courses.services import (
     ResponseError,
     StaleVersion,
+    response_restore,
     response_save_draft,
     response_submit,
 )
@@ -67,6 +69,10 @@ def module_detail(request: HttpRequest, course_slug: str, module_slug: str) -> H
     })
 
 
+def _refused_key(question: Question) -> str:
+    return f"courses:refused:{question.pk}"
+
+
 def _question_context(request: HttpRequest, question: Question, enrollment, **extra) -> dict:
     now = timezone.now()
     is_staff_view = enrollment.role in STAFF_ROLES
@@ -77,6 +83,13 @@ def _question_context(request: HttpRequest, question: Question, enrollment, **ex
         row = selectors.question_rows_for_student(request.user, [question], now)[0]
         response = row.response
         deadline = row.deadline  # the student's own, extensions included
+        refused = request.session.pop(_refused_key(question), None)
+        if refused:
+            # A submission refused just before the redirect here: show the text that was sent, and
+            # for a stale one the version saved elsewhere too (both are in the history already).
+            extra.setdefault("text", refused["text"])
+            if refused.get("stale") and response is not None:
+                extra.setdefault("conflict_text", response.text)
     text = extra.pop("text", None)
     if text is None:
         text = response.text if response else ""
@@ -102,6 +115,10 @@ def _question_context(request: HttpRequest, question: Question, enrollment, **ex
         "past_due": past_due,
         "read_only": not window.accepts_answers,
         "will_be_late": window == AnswerWindow.LATE,
+        "late_penalty": bool(window == AnswerWindow.LATE and question.late_policy == LatePolicy.PENALTY),
+        # Editing after a release: the released grade stays until the new submission is graded.
+        "released_grade_stays": bool(row and row.grade and response and response.is_submitted),
+        "zone": question.module.course.time_zone,
         "bands": list(question.bands.all()) if is_staff_view else [],
     }
     context.update(extra)
@@ -119,8 +136,6 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _student_question(request: HttpRequest, pk: int) -> Question:
     question, enrollment = selectors.get_question_for_member(request.user, pk)
     if enrollment.role in STAFF_ROLES:
-        from django.http import Http404
-
         raise Http404("Only students answer questions.")
     return question
 
@@ -171,20 +186,28 @@ def answer_save(request: HttpRequest, pk: int) -> JsonResponse:
             "error": exc.message, "conflict": True,
             "current_version": current.version, "current_text": current.text,
             "current_saved_at": current.updated_at.isoformat(),
+            "current_saved_at_display": moment_display(current.updated_at, question.module.course.time_zone),
         }, status=409)
     except ResponseError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status_code)
     response = outcome.response
+    row = selectors.question_rows_for_student(request.user, [question], timezone.now())[0]
     return JsonResponse({
         "version": response.version, "saved_at": response.updated_at.isoformat(),
+        "saved_at_display": moment_display(response.updated_at, question.module.course.time_zone),
         "words": count_words(response.text), "changed": outcome.changed,
+        "status": row.status, "has_unsubmitted_changes": row.has_unsubmitted_changes,
     })
 
 
 @login_required
 @require_POST
 def answer_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Submit (a plain form POST, so it works without JavaScript); a refusal keeps the text in the box."""
+    """Submit (a plain form POST, so it works without JavaScript).
+
+    Every outcome redirects, so reloading the next page never posts again. A refusal shows its message
+    on the question page with the text that was sent back in the box (kept in the session until then).
+    """
     question = _student_question(request, pk)
     if _body_too_large(request):
         messages.error(request, TOO_LARGE)
@@ -197,21 +220,12 @@ def answer_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         outcome = response_submit(student=request.user, question=question, text=text, base_version=version)
     except ResponseError as exc:
-        enrollment = selectors.get_enrollment(request.user, question.module.course.slug)
-        extra = {"text": text, "error": exc.message}
-        if exc.response is not None:
-            extra["version"] = exc.response.version
-        if isinstance(exc, StaleVersion):
-            extra["conflict_text"] = exc.response.text
-        return render(
-            request, "courses/question.html", _question_context(request, question, enrollment, **extra),
-            status=exc.status_code,
-        )
+        messages.error(request, exc.message)
+        request.session[_refused_key(question)] = {"text": text, "stale": isinstance(exc, StaleVersion)}
+        return redirect(question)
     late = " It was marked late." if outcome.response.is_late else ""
-    messages.success(
-        request, f"Submitted {outcome.response.submitted_word_count} words at "
-        f"{timezone.localtime(outcome.response.submitted_at):%H:%M:%S}.{late}",
-    )
+    when = moment_display(outcome.response.submitted_at, question.module.course.time_zone)
+    messages.success(request, f"Submitted {outcome.response.submitted_word_count} words on {when}.{late}")
     return redirect(outcome.response)
 
 
@@ -221,11 +235,41 @@ def response_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The student's own response: what was submitted, its grade once released, and its history."""
     response = selectors.get_response_for_student(request.user, pk)
     revisions = list(response.revisions.order_by("-created_at", "-id"))
-    response.question.deadline = deadline_for_student(request.user, response.question)
+    question = response.question
+    question.deadline = deadline_for_student(request.user, question)
     context = {
-        "response": response, "question": response.question, "module": response.question.module,
-        "course": response.question.module.course, "revisions": revisions,
+        "response": response, "question": question, "module": question.module,
+        "course": question.module.course, "revisions": revisions, "zone": question.module.course.time_zone,
+        "can_restore": answer_window(question, question.deadline, timezone.now()).accepts_answers,
     }
     for _receiver, grade_context in student_grade_page_wanted.send(sender=Response, response=response):
         context.update(grade_context)
     return render(request, "courses/response.html", context)
+
+
+@login_required
+@require_POST
+def revision_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put an earlier text from the history back as a new draft, then show it in the answer box."""
+    response = selectors.get_response_for_student(request.user, pk)
+    try:
+        revision_id = int_in_range(request.POST.get("revision"), what="The version to restore")
+        version = int_in_range(request.POST.get("version"), what="The page's version")
+    except InputError as exc:
+        messages.error(request, f"Nothing was restored. {exc.message}")
+        return redirect(response)
+    revision = get_object_or_404(ResponseRevision, pk=revision_id, response=response)
+    try:
+        outcome = response_restore(student=request.user, revision=revision, base_version=version)
+    except StaleVersion as exc:
+        messages.error(request, exc.message)
+        return redirect(response)
+    except ResponseError as exc:
+        messages.error(request, f"Nothing was restored. {exc.message}")
+        return redirect(response)
+    when = moment_display(revision.created_at, response.question.module.course.time_zone)
+    if outcome.changed:
+        messages.success(request, f"Restored your text from {when} as your draft; it is not submitted.")
+    else:
+        messages.info(request, f"Your text from {when} is already your current draft.")
+    return redirect(response.question)

@@ -10,10 +10,24 @@ from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast, Ceil, Least
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
@@ -50,22 +64,33 @@ class Cell:
     late: bool = False
     extended: bool = False
     regrade: str = ""
-    review: bool = False
+    review: bool = False  # flagged: grading.selectors.flagged(), as the course overview counts it
+    url: str = ""  # the staff grading page of the answer, when there is one
 
     def html(self) -> str:
         # Built here rather than in the template: a page has thousands of cells and the template engine
-        # would spend most of the request on them.
+        # would spend most of the request on them. Each marker has its words for screen readers beside the
+        # letter the legend explains.
         markers = ""
         if self.extended:
-            markers += '<span class="mk extended" title="extended deadline">E</span>'
+            markers += _marker("extended", "E", "extended deadline")
         if self.late:
-            markers += '<span class="mk late" title="late">L</span>'
+            markers += _marker("late", "L", "late")
         if self.regrade:
             answered = "" if self.regrade == RegradeStatus.OPEN else " answered"
-            markers += f'<span class="mk regrade{answered}" title="regrade {escape(self.regrade)}">R</span>'
+            markers += _marker(f"regrade{answered}", "R", f"regrade {escape(self.regrade)}")
         if self.review:
-            markers += '<span class="mk review" title="needs review">!</span>'
-        return f'<td class="num {self.css}" title="{escape(self.title)}">{escape(self.text)}{markers}</td>'
+            markers += _marker("review", "!", "flagged for review")
+        text = escape(self.text)
+        if self.url:
+            shown = text or '<span aria-hidden="true">–</span><span class="visually-hidden">not graded</span>'
+            text = f'<a href="{escape(self.url)}">{shown}</a>'
+        return f'<td class="num {self.css}" title="{escape(self.title)}">{text}{markers}</td>'
+
+
+def _marker(css: str, letter: str, words: str) -> str:
+    return (f'<span class="mk {css}" title="{words}"><span aria-hidden="true">{letter}</span>'
+            f'<span class="visually-hidden"> {words}</span></span>')
 
 
 @dataclass
@@ -146,9 +171,11 @@ def _rows(layout: Layout, students: list[dict], extensions: list[Extension]) -> 
         Response.objects.filter(student_id__in=[s["id"] for s in students],
                                 question_id__in=[c.question_id for c in layout.questions])
         .order_by()
-        .values_list("student_id", "question_id", "status", "is_late", "grade__score", "grade__needs_review",
-                     "regrade_request__status", "late_seconds")
+        .annotate(flagged=ExpressionWrapper(selectors.flagged(), output_field=BooleanField()))
+        .values_list("student_id", "question_id", "status", "is_late", "grade__score", "flagged",
+                     "regrade_request__status", "late_seconds", "id")
     )
+    grade_url = reverse("grading:grade", args=[0]).replace("/0/", "/{}/")
     by_student: dict[int, dict[int, tuple]] = {s["id"]: {} for s in students}
     for student_id, question_id, *rest in found:
         by_student[student_id][question_id] = rest
@@ -162,8 +189,8 @@ def _rows(layout: Layout, students: list[dict], extensions: list[Extension]) -> 
         sections = {student["section_id"]} - {None}
         for module, module_total in zip(layout.modules, module_totals, strict=True):
             for column in module.questions:
-                status, late, score, review, regrade, late_seconds = mine.get(
-                    column.question_id, (None, False, None, False, None, None))
+                status, late, score, review, regrade, late_seconds, response_id = mine.get(
+                    column.question_id, (None, False, None, False, None, None, None))
                 if score is not None:
                     kept = scores[column.question_id]
                     title = f"{column.short}: {format_score(kept)}/{column.points}"
@@ -175,6 +202,8 @@ def _rows(layout: Layout, students: list[dict], extensions: list[Extension]) -> 
                 else:
                     cell = Cell(css="missing", title=f"{column.short}: nothing submitted")
                 cell.late, cell.review, cell.regrade = bool(late), bool(review), regrade or ""
+                if status == ResponseStatus.SUBMITTED:
+                    cell.url = grade_url.format(response_id)
                 if extensions:
                     extension = applicable_extension(extensions, column.question_id, column.module_id,
                                                      student["id"], sections)

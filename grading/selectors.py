@@ -152,10 +152,18 @@ def is_instructor(role: str) -> bool:
 
 # Course overview -------------------------------------------------------------------------------------------------
 
+def flagged(prefix: str = "") -> Q:
+    """The one definition of a flagged grade, for every page that counts or marks them: marked for review
+    (the rubric changed), or made before the student's latest submission (they resubmitted after grading).
+
+    `prefix` is the path from the queried model to the response: "" on responses, "responses__" on questions.
+    """
+    return (Q(**{f"{prefix}grade__needs_review": True})
+            | Q(**{f"{prefix}grade__submission_number__lt": F(f"{prefix}submission_count")}))
+
+
 _SUBMITTED = Q(responses__status=ResponseStatus.SUBMITTED)
-_FLAGGED = _SUBMITTED & (
-    Q(responses__grade__needs_review=True) | Q(responses__grade__submission_number__lt=F("responses__submission_count"))
-)
+_FLAGGED = _SUBMITTED & flagged("responses__")
 
 
 @dataclass
@@ -259,9 +267,7 @@ def queue_responses(question: Question, user, which: str = "all") -> QuerySet[Re
     elif which == "mine":
         responses = responses.filter(grade__graded_by=user)
     elif which == "flagged":
-        responses = responses.filter(
-            Q(grade__needs_review=True) | Q(grade__submission_number__lt=F("submission_count"))
-        )
+        responses = responses.filter(flagged())
     elif which == "late":
         responses = responses.filter(is_late=True)
     elif which == "regrade":

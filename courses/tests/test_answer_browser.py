@@ -34,8 +34,11 @@ def test_a_student_writes_autosaves_reloads_and_submits(page, login, setup):
     page.reload()
     expect(page.locator("#answer")).to_have_value("ReLU is cheap because it only compares.")
 
+    page.locator("#submit-answer").click()  # held back once with a warning; the second press sends it
+    expect(page.locator("#word-warning")).to_contain_text("has 7 words; it needs 150–300")
     page.locator("#submit-answer").click()
-    expect(page.locator("#answer-error")).to_contain_text("has 7 words; it needs 150–300")
+    expect(page.locator(".messages .message.error")).to_contain_text("has 7 words; it needs 150–300")
+    assert page.url == url  # redirected back: a reload would not post again
     expect(page.locator("#answer")).to_have_value("ReLU is cheap because it only compares.")
     assert not Response.objects.get(student=student).is_submitted
 

@@ -243,8 +243,8 @@ def test_an_extended_student_submits_after_the_original_deadline_and_is_not_late
     # Without one, the same is refused.
     client.force_login(late.other_student)
     refused = client.post(reverse("courses:answer_submit", args=[late.question.pk]),
-                          {"text": words(180), "version": 1})
-    assert refused.status_code == 403 and "has passed" in refused.content.decode()
+                          {"text": words(180), "version": 1}, follow=True)
+    assert refused.redirect_chain[-1][1] == 302 and "has passed" in refused.content.decode()
 
 
 def test_late_seconds_count_from_the_extension_under_a_policy_that_takes_late_work(client, late):
@@ -298,7 +298,7 @@ def test_the_course_page_shows_the_students_own_next_deadline(client, late):
                     reason="r", student=late.student, module=late.module)
     client.force_login(late.student)
     page = client.get(reverse("courses:course", args=[late.course.slug])).content.decode()
-    assert "Tue 4 Mar, 10:00 JST" in page and "extended" in page
+    assert "4 Mar 2031, 10:00 JST" in page and "extended" in page
     client.force_login(late.other_student)
     page = client.get(reverse("courses:course", args=[late.course.slug])).content.decode()
     assert "2031" not in page and "extended" not in page

@@ -111,7 +111,8 @@ def test_the_gradebook_shows_and_sorts_by_the_penalised_score_and_marks_extended
     assert mine.cells[0].text == "5.60" and "7 before" in mine.cells[0].title and mine.total_display == "5.60"
     assert rows[0].cells[0].extended and not mine.cells[0].extended
     html = page.content.decode()
-    assert 'title="extended deadline">E</span>' in html and "after any late penalty" in html
+    marker = '<span aria-hidden="true">E</span><span class="visually-hidden"> extended deadline'
+    assert f'title="extended deadline">{marker}' in html and "after any late penalty" in html
     by_total = _gradebook(client, penalty, "?sort=-total").context["rows"]
     assert [r.student["username"] for r in by_total] == ["other_student", "student"]
 

@@ -26,7 +26,7 @@ def test_the_dashboard_shows_my_recent_notices_only(client, world):
     page = client.get("/").content.decode()
     assert 'id="recent-notices"' in page
     assert page.count('id="recent-notice-') == 8  # the newest eight
-    assert "ML Systems" in page and "(UTC)" in page and reverse("notices:list") in page
+    assert "ML Systems" in page and " UTC</time>" in page and reverse("notices:list") in page
     client.force_login(world.ta)
     assert 'id="recent-notices"' not in client.get("/").content.decode()  # nothing to show, no panel
 

@@ -167,12 +167,13 @@ class TestAutosaveEndpoint:
         assert self._post(client, world.question, json.dumps({"text": "x", "version": 0})).status_code == 404
 
 
-def test_a_too_short_submission_keeps_the_text_in_the_box(client, world):
+def test_a_too_short_submission_redirects_back_and_keeps_the_text_in_the_box(client, world):
+    """Post/redirect/get: the refusal leaves the browser on the question's URL, so a reload doesn't post again."""
     client.force_login(world.student)
     answer = client.post(reverse("courses:answer_submit", args=[world.question.pk]),
                          {"text": "Too short to count.", "version": 1})
-    assert answer.status_code == 400
-    page = answer.content.decode()
+    assert answer.status_code == 302 and answer["Location"] == reverse("courses:question", args=[world.question.pk])
+    page = client.get(answer["Location"]).content.decode()
     assert "has 4 words; it needs 150–300" in page
     assert ">Too short to count.</textarea>" in page
     world.response.refresh_from_db()

@@ -9,10 +9,13 @@ from types import SimpleNamespace
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.urls import reverse
 
-from courses.models import Question, Role
-from courses.tests.factories import enroll, make_course, make_module, make_question, make_response, make_user
+from courses.models import Question, Response, Role
+from courses.services import response_submit
+from courses.tests.factories import enroll, make_course, make_module, make_question, make_response, make_user, words
 from grading.models import RegradeRequest, RegradeStatus
+from grading.selectors import course_overview, queue_responses
 from grading.services import grade_save, grades_flag_for_review, grades_release
 
 
@@ -106,8 +109,46 @@ def test_it_marks_late_regrade_and_needs_review_cells(client, book):
     assert rows["alice"].cells[3].review and not rows["alice"].cells[0].review
     html = response.content.decode()
     assert html.count('title="late"') == 1
-    assert html.count('title="needs review"') == 2
+    assert html.count('title="flagged for review"') == 2
     assert html.count('class="mk regrade"') == 1 + 1  # Alice's open request, and the legend
+
+
+def test_each_answered_cell_links_to_the_answers_grading_page(client, book):
+    response = _get(client, book)
+    rows = {r.student["username"]: r for r in response.context["rows"]}
+    alice_q11 = Response.objects.get(student=book.alice, question=book.q11)
+    bob_q12 = Response.objects.get(student=book.bob, question=book.q12)
+    assert rows["alice"].cells[0].url == reverse("grading:grade", args=[alice_q11.pk])
+    assert rows["bob"].cells[1].url == reverse("grading:grade", args=[bob_q12.pk])  # submitted, not graded
+    assert rows["cara"].cells[0].url == ""  # nothing to open
+    html = response.content.decode()
+    assert f'<a href="{reverse("grading:grade", args=[alice_q11.pk])}">9</a>' in html
+    assert f'<a href="{reverse("grading:grade", args=[bob_q12.pk])}"><span aria-hidden="true">–</span>' \
+           '<span class="visually-hidden">not graded</span></a>' in html
+    assert client.get(rows["alice"].cells[0].url).status_code == 200
+
+
+def test_markers_carry_words_not_only_a_title(client, book):
+    html = _get(client, book).content.decode()
+    for letter, said in [("L", "late"), ("R", "regrade open"), ("!", "flagged for review")]:
+        assert (f'<span aria-hidden="true">{letter}</span><span class="visually-hidden"> {said}</span>'
+                in html), said
+
+
+def test_the_gradebook_flags_what_the_overview_counts_as_flagged(client, book):
+    """A grade made before a resubmission is flagged in both; so is one marked for review."""
+    bob_q11 = Response.objects.get(student=book.bob, question=book.q11)
+    response_submit(student=book.bob, question=book.q11, text=words(190), base_version=bob_q11.version)
+    modules, _students = course_overview(book.course)
+    overview = {q.pk: q.flagged for m in modules for q in m.questions}
+    rows = _get(client, book).context["rows"]
+    columns = {book.q11.pk: 0, book.q12.pk: 1, book.q21.pk: 3}  # cell index of each question
+    marked = {qid: sum(row.cells[i].review for row in rows) for qid, i in columns.items()}
+    assert marked == overview == {book.q11.pk: 1, book.q12.pk: 0, book.q21.pk: 2}
+    bob = next(r for r in rows if r.student["username"] == "bob")
+    assert bob.cells[0].review
+    queue = queue_responses(book.q11, book.ta, "flagged")
+    assert [r.student_id for r in queue] == [book.bob.pk]
 
 
 def test_it_sorts_by_name_by_default_and_reverses(client, book):

@@ -4,6 +4,8 @@
 // has it, so a closed tab or a dropped connection never loses a draft. When the server
 // can't save for now (network down, 503 while the database restarts, 429, 5xx), the
 // box says so and retries with a growing delay, sending whatever the box holds by then.
+// The status badge follows each save (the server says what the status is now), and a submission
+// outside the word range is held back once with a warning (the server still judges it).
 (function () {
   "use strict";
   var form = document.getElementById("answer-form");
@@ -13,6 +15,10 @@
   var state = document.getElementById("save-state");
   var versionInput = document.getElementById("answer-version");
   var banner = document.getElementById("conflict-banner");
+  var statusBadge = document.getElementById("answer-status");
+  var unsubmittedBadge = document.getElementById("answer-unsubmitted");
+  var wordWarning = document.getElementById("word-warning");
+  var warnedAt = null;  // the word count the last warning was about
   var minWords = parseInt(form.dataset.minWords, 10);
   var maxWords = parseInt(form.dataset.maxWords, 10);
   var saveUrl = form.dataset.saveUrl;
@@ -34,6 +40,14 @@
     counter.classList.toggle("in-range", ok);
     counter.classList.toggle("out-of-range", !ok);
     counter.dataset.words = String(n);
+  }
+
+  function showStatus(data) {
+    if (!statusBadge || !data.status) return;
+    statusBadge.textContent = data.status;
+    statusBadge.dataset.status = data.status;
+    statusBadge.className = "badge " + data.status.replace(/\s+/g, "-");
+    if (unsubmittedBadge) unsubmittedBadge.hidden = !data.has_unsubmitted_changes;
   }
 
   function setState(text, cls) {
@@ -89,7 +103,8 @@
         firstDirtyAt = null;
         retryDelay = 0;
         if (box.value === savedText) forget(); else { remember(); pending = true; }
-        setState("Saved " + new Date(alreadyThere ? res.data.current_saved_at : res.data.saved_at).toLocaleTimeString());
+        setState("Saved " + (alreadyThere ? res.data.current_saved_at_display : res.data.saved_at_display));
+        showStatus(res.data);
       } else if (res.status === 409 && res.data.conflict) {
         retryDelay = 0;
         showConflict(res.data);
@@ -149,6 +164,7 @@
 
   box.addEventListener("input", function () {
     updateCounter();
+    if (!wordWarning.hidden && window.countWords(box.value) !== warnedAt) wordWarning.hidden = true;
     remember();
     if (retryTimer === null) setState("Unsaved changes");
     schedule();
@@ -159,6 +175,20 @@
   });
   window.addEventListener("pagehide", function () { save({ keepalive: true }); });
   form.addEventListener("submit", function (event) {
+    var words = window.countWords(box.value);
+    if ((words < minWords || words > maxWords) && warnedAt !== words) {
+      // Held back once: the server would refuse it and keep it as a draft. A second press sends it anyway.
+      event.preventDefault();
+      warnedAt = words;
+      wordWarning.textContent = "Your answer has " + words + " word" + (words === 1 ? "" : "s") +
+        "; it needs " + minWords + "–" + maxWords + ", so it would be kept as a draft, not submitted. " +
+        (words < minWords ? "Add at least " + (minWords - words) : "Remove at least " + (words - maxWords)) +
+        " word" + (Math.abs(words < minWords ? minWords - words : words - maxWords) === 1 ? "" : "s") +
+        ", or press Submit again to send it as it is.";
+      wordWarning.hidden = false;
+      return;
+    }
+    wordWarning.hidden = true;
     clearTimeout(idleTimer);  // the submission carries the text itself
     if (inFlight && inflightSave) {
       // Let the running autosave finish so the form posts the version it produced.
