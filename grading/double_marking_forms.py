@@ -10,7 +10,7 @@ class DoubleMarkingForm(forms.Form):
 
     share = forms.IntegerField(min_value=0, max_value=100, error_messages={
         "required": "Give a share from 0 to 100 percent.", "invalid": "The share must be a whole percentage.",
-        "min_value": "The share can't be below 0%.", "max_value": "The share can't be above 100%.",
+        "min_value": "The share can't be below 0%%.", "max_value": "The share can't be above 100%%.",
     })
 
 
