@@ -3,8 +3,14 @@
 import numpy as np
 import pytest
 
-from grading.agreement import agreement, kappa_interval, kappa_many, mean_difference_interval, weighted_kappa, \
-    wilson_interval
+from grading.agreement import (
+    agreement,
+    kappa_interval,
+    kappa_many,
+    mean_difference_interval,
+    weighted_kappa,
+    wilson_interval,
+)
 
 
 def test_quadratic_weighted_kappa_matches_the_hand_computed_nine_thirteenths():

@@ -1,4 +1,4 @@
-"""Double marking: a stable sample, a blind second mark, moderation with an audit trail, final grades only for students."""
+"""Double marking: a stable sample, a blind second mark, audited moderation, final grades only for students."""
 
 import pytest
 
