@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -281,22 +281,25 @@ def unmoderated_by_question(questions) -> dict[int, list[Response]]:
     return dict(waiting)
 
 
-def moderation_for_instructor(user, pk: int) -> ModerationItem:
-    """The moderation item of answer `pk`; 404 unless the user is an instructor of its course and the answer
-    was double-marked."""
+def moderation_for_staff(user, pk: int) -> tuple[ModerationItem, str]:
+    """The moderation item of answer `pk` and the user's staff role; 404 unless the user is staff of its course
+    and the answer was double-marked."""
     mark = (
-        _double_marked(Question.objects.filter(
-            module__course__enrollments__user=user, module__course__enrollments__role=Role.INSTRUCTOR,
-            module__course__enrollments__status=EnrollmentStatus.ACTIVE,
-        ))
-        .filter(response_id=pk)
+        _double_marked(Question.objects.all())
+        .filter(
+            response_id=pk, response__question__module__course__enrollments__user=user,
+            response__question__module__course__enrollments__role__in=STAFF_ROLES,
+            response__question__module__course__enrollments__status=EnrollmentStatus.ACTIVE,
+        )
+        .annotate(staff_role=F("response__question__module__course__enrollments__role"))
         .first()
     )
     if mark is None:
         raise Http404("No such double-marked answer.")
     indices = _bands_by_question([mark.response.question_id]).get(mark.response.question_id, {})
-    return ModerationItem(response=mark.response, grade=mark.response.grade, mark=mark,
+    item = ModerationItem(response=mark.response, grade=mark.response.grade, mark=mark,
                           gap=_gap(mark.response.grade, mark, indices))
+    return item, mark.staff_role
 
 
 def moderation_resolve(*, item: ModerationItem, actor, band_id: int | None, score: int | None, feedback: str,

@@ -140,6 +140,13 @@ def moderation_queue(request: HttpRequest, course_slug: str) -> HttpResponse:
     })
 
 
+def _moderation_item(request: HttpRequest, pk: int) -> double_marking.ModerationItem:
+    item, role = double_marking.moderation_for_staff(request.user, pk)
+    if not selectors.is_instructor(role):
+        raise PermissionDenied("Only instructors moderate.")
+    return item
+
+
 def _moderate_page(request: HttpRequest, item, *, posted: dict | None = None, status: int = 200) -> HttpResponse:
     question = item.response.question
     grade = item.grade
@@ -155,7 +162,7 @@ def _moderate_page(request: HttpRequest, item, *, posted: dict | None = None, st
 @require_http_methods(["GET", "POST"])
 def moderate(request: HttpRequest, pk: int) -> HttpResponse:
     """Both grades side by side; the instructor sets the final grade, which students see once released."""
-    item = double_marking.moderation_for_instructor(request.user, pk)
+    item = _moderation_item(request, pk)
     if request.method == "GET":
         return _moderate_page(request, item)
     form = GradeForm(request.POST)
@@ -169,7 +176,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
     except GradeConflict as conflict:
         # Someone changed the grade meanwhile: show it as it stands now, with what was posted kept in the form.
         messages.error(request, str(conflict))
-        fresh = double_marking.moderation_for_instructor(request.user, pk)
+        fresh = _moderation_item(request, pk)
         return _moderate_page(request, fresh, posted=posted, status=409)
     except GradingError as error:
         messages.error(request, str(error))
