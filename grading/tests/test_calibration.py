@@ -156,3 +156,20 @@ def test_the_analytics_page_shows_each_graders_calibration_error(client, calibra
     errors = {g.username: (g.calibrated, g.calibration_error) for g in report.graders}
     assert errors["ta"] == (3, pytest.approx(5 / 3))
     assert errors["ta2"] == (3, pytest.approx(1 / 3))  # calibrated, graded nothing yet: still listed
+
+
+def test_the_demo_seeds_a_calibration_round_and_a_double_marked_question(settings):
+    import io
+
+    from django.core.management import call_command
+
+    from grading.models import DoubleMarkingPolicy
+
+    settings.DEBUG = True
+    call_command("load_demo", stdout=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO())  # twice: nothing doubles
+    exemplars = CalibrationExemplar.objects.filter(question__module__slug="activations", question__number=2)
+    assert sorted(e.score for e in exemplars) == [6, 8, 10]
+    policy = DoubleMarkingPolicy.objects.get()
+    assert (policy.question.module.slug, policy.question.number, policy.share) == ("activations", 3, 100)
+    assert policy.question.responses.filter(status="submitted").count() == 2
