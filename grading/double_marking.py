@@ -71,7 +71,7 @@ def band_indices(bands: Iterable[RubricBand]) -> dict[int, int]:
     return {band.pk: index for index, band in enumerate(sorted(bands, key=lambda b: b.position))}
 
 
-def _bands_by_question(question_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+def band_indices_by_question(question_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     indices: dict[int, dict[int, int]] = {}
     grouped: dict[int, list[RubricBand]] = defaultdict(list)
     for band in RubricBand.objects.filter(question_id__in=list(question_ids)).order_by("question_id", "position"):
@@ -123,7 +123,7 @@ def _gap(grade: Grade, mark: SecondMark, indices: dict[int, int]) -> int:
 def sample_rows(question: Question, share: int) -> list[SampleRow]:
     """The instructor's view of the sample: which answers are in it and how far each has got; two queries."""
     responses = sample_responses(question, share)
-    indices = _bands_by_question([question.pk]).get(question.pk, {}) if responses else {}
+    indices = band_indices_by_question([question.pk]).get(question.pk, {}) if responses else {}
     rows = []
     for response in responses:
         grade, mark = grade_of(response), second_mark_of(response)
@@ -264,7 +264,7 @@ def moderation_items(questions, *, resolved: bool = False) -> list[ModerationIte
     """Answers whose grades are too far apart: waiting ones (or, with `resolved`, settled ones); two queries."""
     marks = list(_double_marked(questions).filter(moderated_at__isnull=not resolved)
                  .order_by("response__question__module__number", "response__question__number", "response__pseudonym"))
-    indices = _bands_by_question({m.response.question_id for m in marks}) if marks else {}
+    indices = band_indices_by_question({m.response.question_id for m in marks}) if marks else {}
     items = []
     for mark in marks:
         gap = _gap(mark.response.grade, mark, indices.get(mark.response.question_id, {}))
@@ -296,7 +296,7 @@ def moderation_for_staff(user, pk: int) -> tuple[ModerationItem, str]:
     )
     if mark is None:
         raise Http404("No such double-marked answer.")
-    indices = _bands_by_question([mark.response.question_id]).get(mark.response.question_id, {})
+    indices = band_indices_by_question([mark.response.question_id]).get(mark.response.question_id, {})
     item = ModerationItem(response=mark.response, grade=mark.response.grade, mark=mark,
                           gap=_gap(mark.response.grade, mark, indices))
     return item, mark.staff_role
@@ -389,5 +389,5 @@ def course_agreement(course: Course) -> AgreementReport:
         "module__number", "number")
     labels = {q.pk: str(q) for q in questions}
     rows = agreement_pairs(course)
-    indices = _bands_by_question(labels) if rows else {}
+    indices = band_indices_by_question(labels) if rows else {}
     return agreement_from_pairs(rows, indices, labels)
