@@ -86,7 +86,7 @@ def measure(students: int, questions: int, share: int, repeat: int) -> dict:
     }
     rows = double_marking.agreement_pairs(course)
     indices = double_marking.band_indices_by_question({q: "" for q in bands})
-    labels = {q.pk: str(q) for q in Question.objects.filter(module__course=course)}
+    labels = double_marking.question_labels(course)
     results["numpy_ms"] = median_ms(lambda: double_marking.agreement_from_pairs(rows, indices, labels), warmup=1,
                                     repeat=repeat)
     client = Client()

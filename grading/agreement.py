@@ -3,8 +3,9 @@
 Three figures, each with the method its interval uses (the agreement page states them):
 
 - exact band agreement: the share of answers both graders put in the same band; Wilson score interval.
-- quadratic-weighted Cohen's kappa over the band categories (weights (i − j)² / (k − 1)²); percentile
-  bootstrap interval, 2,000 resamples of the answers with a fixed seed, so the page is the same on every load.
+- quadratic-weighted Cohen's kappa over the band categories (weights (i − j)² / (k − 1)²); large-sample
+  interval with the standard error of Fleiss, Cohen and Everitt (1969). (A bootstrap gave the same
+  intervals to two decimals but took most of a second per course; tests hold the two together.)
 - mean absolute score difference; Student's t interval, its lower end clipped at 0.
 
 Band categories are indices in the question's band order (best first), so a kappa pooled over questions
@@ -13,6 +14,7 @@ with the same bands compares like with like.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -20,13 +22,11 @@ import numpy as np
 from scipy import stats
 
 CONFIDENCE = 0.95
-BOOTSTRAP_RESAMPLES = 2000
-BOOTSTRAP_SEED = 20261129
 Z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
 
 METHODS = {
     "exact": "Wilson score interval",
-    "kappa": f"percentile bootstrap, {BOOTSTRAP_RESAMPLES:,} resamples, fixed seed",
+    "kappa": "large-sample interval (standard error of Fleiss, Cohen and Everitt, 1969)",
     "mad": "Student's t interval (lower end clipped at 0)",
 }
 
@@ -68,21 +68,29 @@ def _quadratic_weights(k: int) -> np.ndarray:
     return (i[:, None] - i[None, :]) ** 2 / max(k - 1, 1) ** 2
 
 
-def kappa_many(first: np.ndarray, second: np.ndarray, k: int) -> np.ndarray:
-    """Quadratic-weighted kappa of each row of two (B, n) arrays of band indices in 0..k−1; NaN where undefined.
-
-    All rows at once: one bincount builds the B confusion matrices.
-    """
-    batches, n = first.shape
-    cells = (np.arange(batches)[:, None] * k * k + first * k + second).ravel()
-    observed = np.bincount(cells, minlength=batches * k * k).reshape(batches, k, k) / n
+def _kappa_from_counts(counts: np.ndarray) -> np.ndarray:
+    """Quadratic-weighted kappa of each (k, k) confusion matrix in a (B, k, k) stack; NaN where undefined."""
+    k = counts.shape[-1]
+    totals = counts.sum(axis=(1, 2)).astype(float)
+    observed = counts / totals[:, None, None]
     weights = _quadratic_weights(k)
     rows, cols = observed.sum(axis=2), observed.sum(axis=1)
-    expected = rows[:, :, None] * cols[:, None, :]
     disagreement = (weights * observed).sum(axis=(1, 2))
-    chance = (weights * expected).sum(axis=(1, 2))
+    chance = np.einsum("bi,ij,bj->b", rows, weights, cols)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(chance > 0, 1 - disagreement / np.where(chance > 0, chance, 1), np.nan)
+
+
+def _confusion(first: np.ndarray, second: np.ndarray, k: int) -> np.ndarray:
+    return np.bincount(first * k + second, minlength=k * k).reshape(k, k)
+
+
+def kappa_many(first: np.ndarray, second: np.ndarray, k: int) -> np.ndarray:
+    """Quadratic-weighted kappa of each row of two (B, n) arrays of band indices in 0..k−1; NaN where undefined."""
+    batches = first.shape[0]
+    cells = (np.arange(batches)[:, None] * k * k + first * k + second).ravel()
+    counts = np.bincount(cells, minlength=batches * k * k).reshape(batches, k, k)
+    return _kappa_from_counts(counts)
 
 
 def weighted_kappa(first, second, k: int) -> float | None:
@@ -91,20 +99,34 @@ def weighted_kappa(first, second, k: int) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def kappa_interval(first: np.ndarray, second: np.ndarray, k: int) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of the weighted kappa, resampling answers with a fixed seed."""
+def kappa_interval(first: np.ndarray, second: np.ndarray, k: int, z: float = Z) -> tuple[float, float] | None:
+    """Large-sample interval of the weighted kappa: κ ± z·SE, with the standard error of Fleiss, Cohen and
+    Everitt (1969), clipped to [−1, 1]; None below two answers or when kappa is undefined.
+
+    With agreement weights w = 1 − (i − j)²/(k − 1)², shares p of the k × k cells, margins r and c,
+    p_e = Σ w·r·c and w̄ᵢ. = Σⱼ c_j w_ij, w̄.ⱼ = Σᵢ r_i w_ij:
+    SE² = [Σ p_ij (w_ij − (w̄ᵢ. + w̄.ⱼ)(1 − κ))² − (κ − p_e(1 − κ))²] / (n (1 − p_e)²).
+    """
     n = len(first)
     if n < 2:
         return None
-    rng = np.random.default_rng(BOOTSTRAP_SEED)
-    picks = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
-    values = kappa_many(first[picks], second[picks], k)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
+    p = _confusion(first, second, k) / n
+    weights = 1 - _quadratic_weights(k)
+    rows, cols = p.sum(axis=1), p.sum(axis=0)
+    chance = float(rows @ weights @ cols)
+    if chance >= 1:
         return None
-    tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.percentile(values, [tail, 100 - tail])
-    return float(low), float(high)
+    kappa = (float((weights * p).sum()) - chance) / (1 - chance)
+    row_means, col_means = weights @ cols, rows @ weights
+    spread = (p * (weights - (row_means[:, None] + col_means[None, :]) * (1 - kappa)) ** 2).sum()
+    variance = (spread - (kappa - chance * (1 - kappa)) ** 2) / (n * (1 - chance) ** 2)
+    half = z * math.sqrt(max(float(variance), 0.0))
+    return max(-1.0, kappa - half), min(1.0, kappa + half)
+
+
+@functools.lru_cache(maxsize=512)
+def _t_quantile(degrees: int) -> float:
+    return float(stats.t.ppf(0.5 + CONFIDENCE / 2, degrees))
 
 
 def mean_difference_interval(differences: np.ndarray) -> tuple[float, float] | None:
@@ -114,7 +136,7 @@ def mean_difference_interval(differences: np.ndarray) -> tuple[float, float] | N
         return None
     mean = float(differences.mean())
     spread = float(differences.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * spread / math.sqrt(n)
+    half = _t_quantile(n - 1) * spread / math.sqrt(n)
     return max(0.0, mean - half), mean + half
 
 

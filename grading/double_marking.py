@@ -383,11 +383,16 @@ def agreement_from_pairs(rows: list[tuple], indices: dict[int, dict[int, int]],
     return report
 
 
-def course_agreement(course: Course) -> AgreementReport:
-    """The course's agreement report: three queries (questions, bands, the double-marked pairs)."""
+def question_labels(course: Course) -> dict[int, str]:
+    """question id → "M02 Q1. Title", in course order; one query."""
     questions = Question.objects.filter(module__course=course).select_related("module").order_by(
         "module__number", "number")
-    labels = {q.pk: str(q) for q in questions}
+    return {q.pk: f"M{q.module.number:02d} {q}" for q in questions}
+
+
+def course_agreement(course: Course) -> AgreementReport:
+    """The course's agreement report: three queries (questions, bands, the double-marked pairs)."""
+    labels = question_labels(course)
     rows = agreement_pairs(course)
     indices = band_indices_by_question(labels) if rows else {}
     return agreement_from_pairs(rows, indices, labels)

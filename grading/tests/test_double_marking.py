@@ -258,4 +258,4 @@ def test_the_agreement_page_shows_each_question_and_pair_with_the_methods(client
     assert report.overall.result.exact.value == pytest.approx(2 / 3)
     assert report.overall.result.mad.value == pytest.approx((6 + 1 + 0) / 3)
     page = reply.content.decode()
-    assert "Wilson score interval" in page and "bootstrap" in page and "t interval" in page
+    assert "Wilson score interval" in page and "Fleiss, Cohen and Everitt" in page and "t interval" in page
