@@ -149,7 +149,8 @@ def agreement(first_bands, second_bands, first_scores, second_scores, k: int) ->
         return Agreement(0, Estimate(None), Estimate(None), Estimate(None))
     same = int((first_bands == second_bands).sum())
     exact = Estimate(same / n, *wilson_interval(same, n))
-    kappa_value = weighted_kappa(first_bands, second_bands, k)
+    # One answer makes no kappa: the "chance" agreement is then that answer itself.
+    kappa_value = weighted_kappa(first_bands, second_bands, k) if n >= 2 else None
     interval = kappa_interval(first_bands, second_bands, k) if kappa_value is not None else None
     kappa = Estimate(kappa_value, *(interval or (None, None)))
     differences = np.abs(np.asarray(first_scores, dtype=float) - np.asarray(second_scores, dtype=float))

@@ -91,6 +91,12 @@ def test_agreement_puts_the_three_figures_together():
     assert result.mad.value == pytest.approx(1.0)  # |1| |2| |0| |1|
 
 
+def test_one_answer_gives_agreement_and_difference_but_no_kappa():
+    result = agreement([0], [2], [10], [5], 5)
+    assert result.exact.value == 0 and result.mad.value == 5 and result.kappa.value is None
+    assert not result.mad.has_interval
+
+
 def test_no_pairs_give_no_figures():
     result = agreement([], [], [], [], 5)
     assert result.n == 0 and result.exact.value is None and result.kappa.value is None and result.mad.value is None
