@@ -17,6 +17,10 @@ one place that decides what a student sees of a grade (release, withdrawal, regr
 modules, questions and bands are written; it carries `source`, `copy`, `actor` and `questions` (the
 source question's id → its copy). `course_copy_counting` is sent by the copy's preview with `source`;
 a receiver returns {label: count} of what it will copy.
+
+`demo_loaded` is sent at the end of courses.demo.loader.demo_load, inside its transaction, with `course`
+and `people` (username → user); a receiver sets up its part of the demo idempotently and returns the
+lines to print.
 """
 
 from django.dispatch import Signal
@@ -27,3 +31,4 @@ student_grades_wanted = Signal()
 student_grade_page_wanted = Signal()
 course_copied = Signal()
 course_copy_counting = Signal()
+demo_loaded = Signal()

@@ -14,6 +14,7 @@ from django.db.models import Count, Sum
 from django.utils.safestring import SafeString, mark_safe
 
 from courses.models import Course, Response, ResponseStatus, RubricBand
+from grading.calibration import calibration_errors
 from grading.export import Layout, QuestionColumn
 from grading.models import Grade
 
@@ -96,6 +97,8 @@ class GraderReport:
     mean_percent: float
     difference: float  # mean of (this grader's score − the question's mean), in points
     verdict: str
+    calibrated: int = 0  # exemplars graded in calibration rounds
+    calibration_error: float | None = None  # their mean absolute difference from the reference scores
 
     @property
     def difference_display(self) -> str:
@@ -125,7 +128,8 @@ def _bars(counts: dict[int, int], points: int) -> list[Bar]:
 
 
 def course_analytics(course: Course, layout: Layout) -> CourseReport:
-    """The analytics report of `course` (2 queries: bands, and one grouped pass over the answers)."""
+    """The analytics report of `course` (3 queries: bands, one grouped pass over the answers, and the
+    calibration attempts)."""
     question_ids = [c.question_id for c in layout.questions]
     bands_of: dict[int, list[RubricBand]] = defaultdict(list)
     for band in RubricBand.objects.filter(question_id__in=question_ids).order_by("question_id", "position"):
@@ -184,9 +188,12 @@ def course_analytics(course: Course, layout: Layout) -> CourseReport:
         acc["points"] += count * points.get(question_id, 0)
         acc["diff"] += total - count * means.get(question_id, 0)
         acc["q"] += 1
+    calibrated = calibration_errors(course)
+    for username in calibrated.keys() - sums.keys():
+        sums[username]  # a grader who calibrated but has not graded yet still gets a line
     graders = []
     for username, acc in sorted(sums.items()):
-        difference = acc["diff"] / acc["n"]
+        difference = acc["diff"] / acc["n"] if acc["n"] else 0.0
         verdict = ""
         if acc["n"] >= OUTLIER_MIN_GRADES and difference <= -OUTLIER_POINTS:
             verdict = "harsher than the others"
@@ -196,6 +203,7 @@ def course_analytics(course: Course, layout: Layout) -> CourseReport:
             username=username, count=int(acc["n"]), questions=int(acc["q"]),
             mean_percent=100 * acc["score"] / acc["points"] if acc["points"] else 0.0,
             difference=difference, verdict=verdict,
+            calibrated=calibrated.get(username, (0, None))[0], calibration_error=calibrated.get(username, (0, None))[1],
         ))
     return CourseReport(
         questions=reports, graders=graders,

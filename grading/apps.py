@@ -9,6 +9,7 @@ class GradingConfig(AppConfig):
         from courses.signals import (
             course_copied,
             course_copy_counting,
+            demo_loaded,
             rubric_changed,
             rubric_changing,
             student_grade_page_wanted,
@@ -24,3 +25,4 @@ class GradingConfig(AppConfig):
         course_copy_counting.connect(receivers.count_comment_bank, dispatch_uid="grading.count_comment_bank")
         student_grades_wanted.connect(receivers.released_grades, dispatch_uid="grading.released_grades")
         student_grade_page_wanted.connect(receivers.student_grade_page, dispatch_uid="grading.student_grade_page")
+        demo_loaded.connect(receivers.demo_fairness, dispatch_uid="grading.demo_fairness")

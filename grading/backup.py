@@ -60,7 +60,10 @@ from courses.models import (
     Section,
 )
 from grading.models import (
+    CalibrationAttempt,
+    CalibrationExemplar,
     Comment,
+    DoubleMarkingPolicy,
     Grade,
     GradeEvent,
     GradeRelease,
@@ -69,6 +72,7 @@ from grading.models import (
     NameReveal,
     RegradeRequest,
     ReleaseEvent,
+    SecondMark,
     SimilarityCheck,
     SimilarPair,
 )
@@ -124,6 +128,10 @@ PARTS = (
     Part(ReleaseEvent, "question__module__course"),
     Part(RegradeRequest, "response__question__module__course"),
     Part(Comment, "question__module__course"),
+    Part(DoubleMarkingPolicy, "question__module__course"),
+    Part(SecondMark, "response__question__module__course"),
+    Part(CalibrationExemplar, "question__module__course"),
+    Part(CalibrationAttempt, "exemplar__question__module__course"),
 )
 # Models of courses and grading deliberately left out, with the reason (a test holds every model to one list).
 EXCLUDED = {

@@ -63,6 +63,7 @@ class GradeEventKind(models.TextChoices):
     REGRADE = "regrade", "Changed on regrade"
     FLAGGED = "flagged", "Flagged for review"
     REALIGNED = "realigned", "Realigned to a new rubric"
+    MODERATED = "moderated", "Moderated after double marking"
 
 
 class GradeEvent(AppendOnlyModel):
@@ -283,3 +284,90 @@ class SimilarPair(models.Model):
     @property
     def percent(self) -> int:
         return round(100 * self.similarity)
+
+
+class DoubleMarkingPolicy(models.Model):
+    """The share of a question's answers that a second grader marks again, blind to the first grade."""
+
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="double_marking")
+    share = models.PositiveSmallIntegerField(default=0, help_text="Percent of the answers, 0–100.")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(share__lte=100), name="double_marking_share_percent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question}: {self.share}% double-marked"
+
+
+class SecondMark(models.Model):
+    """The blind second grade of a sampled answer. It never reaches the student: their grade is Grade.
+
+    When its band is more than one band from the first grade's, the answer waits for an instructor's
+    moderation; `moderated_by`/`moderated_at` record who settled it (the final grade is a GradeEvent).
+    """
+
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="second_mark")
+    grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="second_marks")
+    band = models.ForeignKey(RubricBand, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveIntegerField()
+    points = models.PositiveIntegerField()
+    feedback = models.TextField(blank=True, help_text="Notes for the moderator; never shown to the student.")
+    created_at = models.DateTimeField(default=timezone.now)
+    moderated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+    )
+    moderated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["response"]
+        constraints = [
+            models.CheckConstraint(condition=Q(score__lte=F("points")), name="second_mark_score_within_points"),
+            models.CheckConstraint(
+                condition=Q(moderated_by__isnull=True, moderated_at__isnull=True)
+                | Q(moderated_by__isnull=False, moderated_at__isnull=False),
+                name="second_mark_moderation_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Second mark {self.score}/{self.points} ({self.band.label}) for {self.response}"
+
+
+class CalibrationExemplar(models.Model):
+    """An answer an instructor chose, with a reference grade, for graders to calibrate against."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="exemplars")
+    response = models.OneToOneField(Response, on_delete=models.CASCADE, related_name="exemplar")
+    band = models.ForeignKey(RubricBand, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveIntegerField()
+    chosen_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["question", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Exemplar {self.score} ({self.band.label}) of {self.question}"
+
+
+class CalibrationAttempt(AppendOnlyModel):
+    """A grader's grade of one exemplar. It never touches the student's Grade."""
+
+    exemplar = models.ForeignKey(CalibrationExemplar, on_delete=models.PROTECT, related_name="attempts")
+    grader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calibration_attempts")
+    band = models.ForeignKey(RubricBand, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["exemplar", "created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["exemplar", "grader"], name="calibration_attempt_once_per_grader"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grader} gave {self.score} ({self.band.label}) to {self.exemplar}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from courses.models import Course, Question
+from courses.models import Course, Question, Response
 from courses.rubric import band_for_score
-from grading.models import Comment, Grade, GradeEvent, GradeEventKind
+from grading.models import CalibrationExemplar, Comment, DoubleMarkingPolicy, Grade, GradeEvent, GradeEventKind
 from grading.selectors import released_grades_for_student, student_grade_context
 from grading.services import grades_flag_for_review
 
@@ -79,3 +79,28 @@ def released_grades(sender, *, student, questions, **kwargs) -> dict:
 def student_grade_page(sender, *, response, **kwargs) -> dict:
     """What the student's response page shows of its grade (templates/grading/_student_grade.html)."""
     return student_grade_context(response=response)
+
+
+# The demo's references for calibration on Activations Q2 (student → band, score), and the question double-marked.
+DEMO_EXEMPLARS = {"student2": ("EXCELLENT", 10), "student3": ("GOOD", 8), "student4": ("SATISFACTORY", 6)}
+DEMO_EXEMPLAR_QUESTION = ("activations", 2)
+DEMO_DOUBLE_MARKED_QUESTION = ("activations", 3)
+
+
+def demo_fairness(sender, *, course: Course, people: dict, **kwargs) -> list[str]:
+    """The demo's double marking (every answer of Activations Q3) and calibration exemplars (Activations Q2),
+    created once; returns lines to print."""
+    instructor = people["instructor"]
+    module_slug, number = DEMO_DOUBLE_MARKED_QUESTION
+    double = Question.objects.get(module__course=course, module__slug=module_slug, number=number)
+    DoubleMarkingPolicy.objects.get_or_create(question=double, defaults={"share": 100, "changed_by": instructor})
+    module_slug, number = DEMO_EXEMPLAR_QUESTION
+    question = Question.objects.get(module__course=course, module__slug=module_slug, number=number)
+    for username, (label, score) in DEMO_EXEMPLARS.items():
+        response = Response.objects.filter(question=question, student=people[username]).first()
+        if response is None or CalibrationExemplar.objects.filter(response=response).exists():
+            continue
+        CalibrationExemplar.objects.create(question=question, response=response, band=question.bands.get(label=label),
+                                           score=score, chosen_by=instructor)
+    return [f"Double marking: every answer of {double}; calibration exemplars: "
+            f"{CalibrationExemplar.objects.filter(question=question).count()} on {question}"]

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from courses.models import Course, Question
-from grading import selectors, services
+from grading import double_marking, selectors, services
 from grading.release_forms import CANCEL, RELEASE, SCHEDULE, WITHDRAW, ReleaseConfirmForm
 from grading.releases import release_preview
 from grading.tasks import grades_release_notify
@@ -57,6 +57,8 @@ def _confirm(request: HttpRequest, role: str, course: Course, questions: QuerySe
         },
         "any_scheduled": any(p.scheduled_for for p in previews),
         "any_running": any(p.extensions_running for p in previews),
+        # Releasing is not held back by a disagreement: the page lists what still waits for moderation.
+        "unmoderated": double_marking.moderation_items(questions),
     }, status=status)
 
 

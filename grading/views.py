@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Response
-from grading import assignments, selectors, services
+from grading import assignments, calibration, double_marking, selectors, services
 from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm, criterion_inputs
 from grading.models import GradeEventKind
 from reflect_site.input import INT32_MAX
@@ -40,7 +40,10 @@ def course(request: HttpRequest, course_slug: str) -> HttpResponse:
 @require_GET
 def queue(request: HttpRequest, pk: int) -> HttpResponse:
     """One question's submitted responses in pseudonym order, filtered, paginated, with who holds each."""
-    question, _role = selectors.question_for_staff(request.user, pk)
+    question, role = selectors.question_for_staff(request.user, pk)
+    if gate := calibration.calibration_gate(question, request.user, role):
+        messages.info(request, "Grade this question's calibration exemplars first; then its queue opens.")
+        return redirect(gate)
     which = selectors.queue_filter_for(question, request.user, request.GET.get("filter"))
     page = Paginator(selectors.queue_responses(question, request.user, which), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -54,6 +57,7 @@ def queue(request: HttpRequest, pk: int) -> HttpResponse:
         }
         for r in page.object_list
     ]
+    double_marking.blind_queue_rows(question, request.user, role, rows)
     return render(request, "grading/queue.html", {
         "question": question, "course": question.module.course, "page": page, "rows": rows,
         "filter": which, "filters": selectors.QUEUE_FILTERS,
@@ -117,7 +121,20 @@ def _grade_page(
 def grade(request: HttpRequest, pk: int) -> HttpResponse:
     """The grading page: answer, rubric and mark scheme side by side; opening it takes the lease."""
     response, role = selectors.response_for_staff(request.user, pk)
+    if elsewhere := _fairness_redirect(request, response, role):
+        return elsewhere
     return _grade_page(request, response, role)
+
+
+def _fairness_redirect(request: HttpRequest, response: Response, role: str) -> HttpResponse | None:
+    """A TA goes to the calibration round first, and to the blind second-marking page for a sampled answer."""
+    if gate := calibration.calibration_gate(response.question, request.user, role):
+        messages.info(request, "Grade this question's calibration exemplars first; then its queue opens.")
+        return redirect(gate)
+    if blind := double_marking.blind_redirect(response, request.user, role):
+        messages.info(request, "This answer is in the double-marking sample: grade it blind, as its second marker.")
+        return redirect(blind)
+    return None
 
 
 @login_required
@@ -125,6 +142,8 @@ def grade(request: HttpRequest, pk: int) -> HttpResponse:
 def save(request: HttpRequest, pk: int) -> HttpResponse:
     """Save a grade based on the version the page showed; a stale version gets the conflict page."""
     response, role = selectors.response_for_staff(request.user, pk)
+    if elsewhere := _fairness_redirect(request, response, role):
+        return elsewhere
     criteria = selectors.question_criteria(response.question)
     form = GradeForm(request.POST, criteria=criteria)
     posted = _posted_grade(request, criteria)

@@ -275,6 +275,32 @@ ANSWERS = {
         "is a bound: documented tolerances, stable algorithms, and tests that compare each backend against a "
         "high-precision reference."
     ),
+    # A weaker pair of answers, so one question has the three answers a calibration round needs.
+    ("student4", "activations", 2): (
+        "With inputs like 1000, 1001 and 1002 the exponentials are far too big for float32, whose largest value "
+        "is around 3.4e38. They all become infinity, and dividing infinity by infinity gives NaN, which is what "
+        "the stability lab printed for the naive version. Subtracting the maximum makes the biggest input zero, "
+        "so its exponential is one and nothing overflows. I think this works because the same number is taken "
+        "away from every input, so the ratios do not change. Clipping also stops the overflow but it makes all "
+        "three inputs equal, so every output becomes one third, which is not the right answer.\n\n"
+        "In a deep network a NaN in one layer is passed on to the next one, because any calculation with NaN "
+        "gives NaN. After a few layers the loss is NaN and training cannot continue. Frameworks help with this, "
+        "for example PyTorch has a log softmax function that is more stable, and people use gradient clipping "
+        "so the updates do not get too large. Some training scripts also stop when the loss becomes NaN."
+    ),
+    ("student4", "activations", 3): (
+        "ReLU gives the same answer on every device and precision because it only checks whether a number is "
+        "below zero, so there is nothing to round. The precision lab showed no difference for ReLU between "
+        "float16 and float64. Sigmoid and softmax are different because they use the exponential function, and "
+        "this is computed with an approximation that can be slightly different on a CPU and on a GPU. In "
+        "float16 there are far fewer digits, so the differences show up much earlier.\n\n"
+        "Softmax also adds numbers together, and the order of additions can change the result a little, because "
+        "floating point addition is not exactly associative. A GPU adds many numbers at the same time in a "
+        "different order from a CPU loop, so the last digits can differ between devices.\n\n"
+        "Framework designers can guarantee that the API is the same everywhere and that simple operations like "
+        "ReLU are exact. For the other functions they can only promise that the error stays small, within a "
+        "few units in the last place, and they should document this so users are not surprised by the results."
+    ),
     ("student3", "tensor", 1): (
         "A view shares the same memory as the original array, so making one costs almost nothing: only a new "
         "shape and new strides are stored, and no data is copied. For big tensors this saves a lot of memory and "

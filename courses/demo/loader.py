@@ -12,6 +12,7 @@ from courses.demo.content import ANSWERS, COURSE, MODULES, QUESTIONS, mark_schem
 from courses.models import Course, Enrollment, Module, Question, Response, Role, RubricBand
 from courses.rubric import standard_bands
 from courses.services import response_submit
+from courses.signals import demo_loaded
 
 User = get_user_model()
 
@@ -19,6 +20,7 @@ PEOPLE = [
     ("student1", "Ada", "Lovelace", Role.STUDENT),
     ("student2", "Grace", "Hopper", Role.STUDENT),
     ("student3", "Alan", "Turing", Role.STUDENT),
+    ("student4", "Barbara", "Liskov", Role.STUDENT),
     ("ta1", "Katherine", "Johnson", Role.TA),
     ("ta2", "John", "von Neumann", Role.TA),
     ("instructor", "Fei-Fei", "Li", Role.INSTRUCTOR),
@@ -87,4 +89,7 @@ def demo_load(*, password: str, reset_passwords: bool = False) -> list[str]:
         response_submit(student=student, question=question, text=text, base_version=0, now=at)
         submitted += 1
     log.append(f"Submitted {submitted} demo answer(s)")
+    # Apps built on courses (grading: double marking, calibration exemplars) add their part.
+    for _receiver, lines in demo_loaded.send(sender=demo_load, course=course, people=users):
+        log.extend(lines or [])
     return log

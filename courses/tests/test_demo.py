@@ -27,8 +27,8 @@ def test_it_creates_the_course_people_and_activations_questions():
         assert question.mark_scheme.startswith("GRADING CRITERIA (10 points total):")
     roles = dict(course.enrollments.values_list("user__username", "role"))
     assert roles == {"student1": Role.STUDENT, "student2": Role.STUDENT, "student3": Role.STUDENT,
-                     "ta1": Role.TA, "ta2": Role.TA, "instructor": Role.INSTRUCTOR}
-    assert Response.objects.filter(status="submitted").count() == 7
+                     "student4": Role.STUDENT, "ta1": Role.TA, "ta2": Role.TA, "instructor": Role.INSTRUCTOR}
+    assert Response.objects.filter(status="submitted").count() == 9
     assert Response.objects.filter(is_late=True).count() == 1
     assert not Response.objects.filter(student__username="student1").exists()
 

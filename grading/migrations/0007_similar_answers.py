@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courses', '0005_criteria_rubrics_versions_and_reflection_text'),
-        ('grading', '0004_grade_criteria_and_rubric_version'),
+        ('grading', '0006_double_marking_and_calibration'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

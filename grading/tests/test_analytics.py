@@ -119,7 +119,7 @@ def test_analytics_run_the_same_queries_whatever_the_number_of_students(
     client.force_login(get_user_model().objects.get(username=f"{slug}-instructor"))
     # 1 session, 2 user, 3 course for staff, 4 questions, 5 rubric bands,
     # 6 submitted answers grouped by question, band, score and grader (counts and word sums),
-    # 7 grades in grading order (drift).
-    with django_assert_num_queries(7):
+    # 7 grades in grading order (drift); 8 calibration attempts against their exemplars' reference scores.
+    with django_assert_num_queries(8):
         response = client.get(f"/grading/{slug}/analytics/")
     assert response.context["report"].submitted == students * 8

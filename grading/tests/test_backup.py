@@ -90,6 +90,17 @@ def full_course(world):
     RubricVersion.objects.create(question=second, number=1, kind="bands", points=10, replaced_by=world.instructor,
                                  rubric={"bands": [{"label": "ALL", "min_points": 0, "max_points": 10}]},
                                  reason="Criteria instead of bands")
+    # Double marking with a moderated disagreement, and a calibration exemplar with one attempt.
+    from grading.models import CalibrationAttempt, CalibrationExemplar, DoubleMarkingPolicy, SecondMark
+
+    DoubleMarkingPolicy.objects.create(question=question, share=100, changed_by=world.instructor)
+    SecondMark.objects.create(response=world.response, grader=world.ta, band=band(question, "SATISFACTORY"), score=5,
+                              points=10, feedback="Thin on cost.", moderated_by=world.instructor,
+                              moderated_at=timezone.now())
+    exemplar = CalibrationExemplar.objects.create(
+        question=second, response=Response.objects.get(question=second, student=world.other_student),
+        band=band(second, "GOOD"), score=7, chosen_by=world.instructor)
+    CalibrationAttempt.objects.create(exemplar=exemplar, grader=world.ta, band=band(second, "EXCELLENT"), score=9)
     User.objects.filter(pk=world.student.pk).update(last_login=timezone.now(), is_staff=False)
     User.objects.filter(pk=world.instructor.pk).update(is_staff=True)
     # Left out: a lease, and everything of another course.

@@ -55,9 +55,9 @@ def test_the_queue_query_count_does_not_grow(client, world, students, django_ass
     _populate(world, students)
     client.force_login(world.ta)
     # session, user, question via staff enrollment, whether the TA has answers assigned (no filter asked for),
-    # paginator count, one page of responses with grade, band, grader, lease holder and regrade request,
-    # the next ungraded one
-    with django_assert_num_queries(7):
+    # calibration exemplars left for the TA (none), paginator count, one page of responses with grade, band,
+    # grader, lease holder and regrade request, the question's double-marking share, the next ungraded one
+    with django_assert_num_queries(9):
         page = client.get(f"/grading/questions/{world.question.pk}/")
     assert page.status_code == 200
     assert "being graded by instructor" in page.content.decode()
@@ -70,8 +70,9 @@ def test_the_grading_page_query_count_does_not_grow(client, world, students, dja
     client.force_login(world.ta)
     # session, user, response with question, course, grade, band, grader, lease, regrade and release;
     # lease: savepoint, lock the lease row, insert it, release savepoint; previous and next in the queue,
-    # bands, comment bank, name reveal check, grade history with actors, the progress counts (one aggregate)
-    with django_assert_num_queries(14):
+    # bands, comment bank, name reveal check, grade history with actors, the progress counts (one aggregate);
+    # calibration exemplars left for the TA, the double-marking share (the grade is someone else's)
+    with django_assert_num_queries(16):
         page = client.get(f"/grading/responses/{world.response.pk}/")
     assert page.status_code == 200
     graded = (students + 1) // 2 + 1
@@ -95,8 +96,9 @@ def test_save_and_next_query_count_does_not_grow(client, world, students, django
     client.force_login(world.ta)
     data = {"band": band(world.question, "GOOD").pk, "score": 8, "version": 0, "then": "next"}
     # session, user, response via staff enrollment; savepoint, lock the response, band, lock the grade,
-    # insert grade, insert event, end the lease, release savepoint; next ungraded response
-    with django_assert_num_queries(12):
+    # insert grade, insert event, end the lease, release savepoint; next ungraded response;
+    # calibration exemplars left for the TA
+    with django_assert_num_queries(13):
         reply = client.post(f"/grading/responses/{world.response.pk}/save/", data)
     assert reply.status_code == 302 and "/grading/responses/" in reply["Location"]
 
@@ -108,7 +110,8 @@ def test_the_conflict_page_query_count_does_not_grow(client, world, students, dj
     client.force_login(world.ta)
     data = {"band": band(world.question, "GOOD").pk, "score": 8, "version": 0}
     # session, user, response via staff enrollment; savepoint, lock the response, band,
-    # lock the grade with band and grader, insert the refused-save event, release savepoint
-    with django_assert_num_queries(9):
+    # lock the grade with band and grader, insert the refused-save event, release savepoint;
+    # calibration exemplars left for the TA, the double-marking share (the grade is someone else's)
+    with django_assert_num_queries(11):
         reply = client.post(f"/grading/responses/{world.response.pk}/save/", data)
     assert reply.status_code == 409

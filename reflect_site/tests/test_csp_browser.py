@@ -23,8 +23,12 @@ def _pages_by_user() -> dict[str, list[str]]:
         "ta1": [
             "/grading/tinytorch/", f"/grading/questions/{questions[0].pk}/", f"/grading/responses/{graded.pk}/",
             "/grading/tinytorch/gradebook/", "/grading/tinytorch/analytics/",
+            f"/grading/questions/{questions[2].pk}/second-marking/",
+            f"/grading/questions/{questions[1].pk}/calibration/",
         ],
-        "instructor": ["/authoring/tinytorch/import/", "/grading/tinytorch/"],
+        "instructor": ["/authoring/tinytorch/import/", "/grading/tinytorch/",
+                       f"/grading/questions/{questions[2].pk}/double-marking/", "/grading/tinytorch/agreement/",
+                       "/grading/tinytorch/moderation/", f"/grading/questions/{questions[1].pk}/exemplars/"],
         "admin": ["/admin/", f"/admin/courses/question/{questions[0].pk}/change/", "/admin/courses/course/"],
     }
 
