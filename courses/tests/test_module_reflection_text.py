@@ -10,7 +10,7 @@ def test_students_see_the_intro_before_the_questions_and_the_summary_after(clien
         reflection_intro="**Instructions:**\n- Write 150-300 words", reflection_summary="**💡 Systems Insight**: done")
     client.force_login(world.student)
     page = client.get(world.module.get_absolute_url()).content.decode()
-    intro, table, summary = (page.index("<strong>Instructions:</strong>"), page.index("<table>"),
+    intro, table, summary = (page.index("<strong>Instructions:</strong>"), page.index("<table"),
                              page.index("<strong>💡 Systems Insight</strong>"))
     assert intro < table < summary
     assert "<li>Write 150-300 words</li>" in page

@@ -238,8 +238,9 @@ def test_the_grading_page_of_a_criteria_question_runs_a_fixed_number_of_queries(
     client.force_login(world_criteria.ta)
     # session, user, response with question, course, grade, band, grader, lease, regrade and release;
     # lease: savepoint, lock the lease row, insert it, release savepoint; bands, criteria, grade history with
-    # actors, comment bank, name reveal check; progress, previous and next in the queue
-    with django_assert_num_queries(15):
+    # actors, comment bank, name reveal check; progress, previous and next in the queue; the calibration gate
+    # and the double-marking share
+    with django_assert_num_queries(17):
         page = client.get(f"/grading/responses/{world_criteria.response.pk}/")
     assert page.content.decode().count("data-criterion required") == 3
 
@@ -256,7 +257,7 @@ def test_a_flagged_grade_of_an_older_rubric_adds_one_query_for_that_version(clie
                            write=lambda: None)
     client.force_login(world_criteria.ta)
     # as above, and the rubric version the grade was made against
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(18):
         page = client.get(f"/grading/responses/{world_criteria.response.pk}/")
     assert 'id="rubric-versions"' in page.content.decode()
 
@@ -270,8 +271,9 @@ def test_saving_criterion_scores_runs_a_fixed_number_of_queries(client, world_cr
     client.force_login(world_criteria.ta)
     data = {"criterion-1": 4, "criterion-2": 3, "criterion-3": 1, "version": 0, "then": "next"}
     # session, user, response via staff enrollment, criteria (form); savepoint, lock the response, criteria,
-    # bands, lock the grade, insert grade, insert event, end the lease, release savepoint; next ungraded response
-    with django_assert_num_queries(14):
+    # bands, lock the grade, insert grade, insert event, end the lease, release savepoint; next ungraded response;
+    # the calibration gate
+    with django_assert_num_queries(15):
         reply = client.post(f"/grading/responses/{world_criteria.response.pk}/save/", data)
     assert reply.status_code == 302
     assert Grade.objects.get(response=world_criteria.response).score == 8
