@@ -6,6 +6,8 @@ class GradingConfig(AppConfig):
     verbose_name = "Grading"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
         from courses.signals import (
             course_copied,
             course_copy_counting,
@@ -14,7 +16,8 @@ class GradingConfig(AppConfig):
             student_grade_page_wanted,
             student_grades_wanted,
         )
-        from grading import receivers
+        from grading import passback, receivers
+        from grading.models import ReleaseEvent
 
         rubric_changing.connect(receivers.flag_grades_before_rubric_change,
                                 dispatch_uid="grading.flag_grades_before_rubric_change")
@@ -24,3 +27,5 @@ class GradingConfig(AppConfig):
         course_copy_counting.connect(receivers.count_comment_bank, dispatch_uid="grading.count_comment_bank")
         student_grades_wanted.connect(receivers.released_grades, dispatch_uid="grading.released_grades")
         student_grade_page_wanted.connect(receivers.student_grade_page, dispatch_uid="grading.student_grade_page")
+        # LTI grade passback: every release and withdrawal, whichever path made it (grading/passback.py).
+        post_save.connect(passback.release_event_saved, sender=ReleaseEvent, dispatch_uid="grading.passback")

@@ -222,3 +222,7 @@ class GradingAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.response.display_pseudonym} → {self.grader}"
+
+
+# LTI grade passback tables live in their own module; importing them here makes them part of this app.
+from grading.lti_models import LineItem, PassbackStatus, ScorePost  # noqa: E402, F401

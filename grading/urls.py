@@ -3,12 +3,14 @@ from django.urls import path
 
 from grading import views
 from grading.gradebook_urls import urlpatterns as gradebook_urlpatterns
+from grading.passback_urls import urlpatterns as passback_urlpatterns
 from grading.release_urls import urlpatterns as release_urlpatterns
 
 app_name = "grading"
 urlpatterns: list = [
     *gradebook_urlpatterns,
     *release_urlpatterns,
+    *passback_urlpatterns,
     path("questions/<int:pk>/", views.queue, name="queue"),
     path("questions/<int:pk>/comments/", views.comment_add, name="comment_add"),
     path("questions/<int:pk>/release/", views.release_question, name="release_question"),
