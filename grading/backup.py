@@ -48,6 +48,12 @@ from courses.models import (
     Course,
     Enrollment,
     Extension,
+    LtiContext,
+    LtiIdentity,
+    LtiKey,
+    LtiLaunchValue,
+    LtiPlatform,
+    LtiResourceLink,
     Module,
     Notice,
     NoticePreferences,
@@ -66,9 +72,11 @@ from grading.models import (
     GradeRelease,
     GradingAssignment,
     GradingLease,
+    LineItem,
     NameReveal,
     RegradeRequest,
     ReleaseEvent,
+    ScorePost,
 )
 
 FORMAT = "reflect-course"
@@ -127,6 +135,15 @@ PARTS = (
 EXCLUDED = {
     GradingLease: "a grader's five-minute claim on an answer means nothing after a restore",
     NoticePreferences: "a person's own settings, not part of any course",
+    # LTI: site-wide registrations and keys, and links that only mean something with them.
+    LtiKey: "the site's own signing key, never exported",
+    LtiPlatform: "an LMS registered for the whole site by a superuser",
+    LtiIdentity: "a person's LMS identity, the site's, not a course's",
+    LtiLaunchValue: "launch state that expires within the hour",
+    LtiContext: "the link to a registered LMS; a restored course is linked again at an instructor's launch",
+    LtiResourceLink: "part of an LtiContext (see above)",
+    LineItem: "an LMS grade column of an LtiContext; made again by the next release once linked",
+    ScorePost: "what was posted to an LMS column; posted again by the next release once linked",
 }
 USERS_ENTRY = "data/auth.user.jsonl"
 
