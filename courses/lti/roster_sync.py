@@ -26,7 +26,11 @@ from courses.roster import Action, RosterPlan, RosterRow, roster_rows_import
 
 
 class RosterSyncError(Exception):
-    """The platform couldn't be asked; the message says what it answered."""
+    """The roster can't be synced; the message says why, `status` is for the page (502: the platform failed)."""
+
+    def __init__(self, message: str, status: int = 502):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass
@@ -78,8 +82,14 @@ def _rows(members: list[dict]) -> tuple[list[RosterRow], list[str], dict[str, st
 def roster_sync(*, context: LtiContext, actor=None, dry_run: bool = False,
                 expected_digest: str | None = None) -> SyncResult:
     """Plan (and unless `dry_run` apply) the LMS roster of a linked course; raises RosterSyncError, PlanChanged."""
+    if not context.memberships_url:
+        raise RosterSyncError("The LMS hasn't offered its roster to reflect (no Names and Roles service in its "
+                              "launches). Turn the service on for reflect in the LMS, then launch once.", 409)
     members = members_fetch(context)
     rows, skipped, subs = _rows(members)
+    if not rows:
+        # An empty answer would drop every student; believe it only from a file the instructor chose.
+        raise RosterSyncError("The LMS returned nobody with an e-mail address; nothing was changed.", 409)
     with transaction.atomic():
         plan = roster_rows_import(course=context.course, rows=rows, drop_missing=True, actor=actor,
                                   dry_run=dry_run, expected_digest=expected_digest)

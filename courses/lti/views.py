@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required, user_passes_test
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -63,6 +63,7 @@ _REASONS = (
     ("Can't decode id_token", "The launch's signature doesn't verify against the LMS's keys.", 401),
     ("Registration not found", "This LMS isn't registered with reflect (issuer or client id unknown).", 403),
     ("not found in settings", "This LMS isn't registered with reflect (issuer or client id unknown).", 403),
+    ("Could not find registration", "This LMS isn't registered with reflect (issuer or client id unknown).", 403),
     ("Missing id_token", "The launch carries no id_token.", 400),
     ("must contain 3 parts", "The launch's id_token is malformed.", 400),
     ("can't be decoded", "The launch's id_token is malformed.", 400),
@@ -299,7 +300,7 @@ def deep_link(request: HttpRequest, launch_id: str) -> HttpResponse:
     if role_from_claims(claims.get(ROLES) or []) != Role.INSTRUCTOR:
         raise PermissionDenied("Only instructors place reflect's pages in the LMS.")
     platform = _platform_of(claims)
-    context = get_object_or_404(LtiContext, platform=platform, course__isnull=False,
+    context = get_object_or_404(LtiContext.objects.select_related("course"), platform=platform, course__isnull=False,
                                 context_id=str(claims["https://purl.imsglobal.org/spec/lti/claim/context"]["id"]))
     course = context.course
     modules = list(Module.objects.filter(course=course).prefetch_related("questions").order_by("number"))
@@ -347,7 +348,7 @@ def roster(request: HttpRequest, course_slug: str, pk: int) -> HttpResponse:
                              expected_digest=expected)
     except RosterSyncError as error:
         return render(request, "lti/roster.html", {"course": course, "context": context, "error": str(error)},
-                      status=502)
+                      status=error.status)
     except PlanChanged as changed:
         messages.warning(request, "The roster changed since your preview. Here is what the sync would do now.")
         return render(request, "lti/roster.html", {"course": course, "context": context, "plan": changed.plan,
@@ -361,10 +362,12 @@ def roster(request: HttpRequest, course_slug: str, pk: int) -> HttpResponse:
                                                "skipped": result.skipped, "digest": result.plan.digest()})
 
 
-@user_passes_test(lambda u: u.is_superuser)
+@login_required
 @require_GET
 def setup(request: HttpRequest) -> HttpResponse:
     """For superusers: what to paste into Canvas and Moodle, and the registered platforms."""
+    if not request.user.is_superuser:
+        raise Http404("No such page.")
     urls = {name: _absolute(request, f"lti:{name}") for name in ("login", "launch", "jwks")}
     domain = request.get_host().split(":")[0]
     canvas = {
