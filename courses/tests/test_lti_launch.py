@@ -52,6 +52,26 @@ def test_a_student_launch_lands_signed_in_on_the_linked_question(client, linked)
     # Framed only by the launch's platform; an ordinary page keeps 'none'.
     assert f"frame-ancestors 'self' {platform.url}" in page["Content-Security-Policy"]
     assert "X-Frame-Options" not in page
+    # The session and CSRF cookies stay SameSite=Lax over plain HTTP; None needs Secure (HTTPS).
+    assert client.cookies["sessionid"]["samesite"] == "Lax"
+
+
+def test_an_ordinary_session_is_never_framed(client, world):
+    client.force_login(world.student)
+    page = client.get(world.question.get_absolute_url())
+    assert "frame-ancestors 'none'" in page["Content-Security-Policy"]
+    assert page["X-Frame-Options"] == "DENY"
+
+
+def test_over_https_an_lti_session_gets_cookies_that_work_in_a_third_party_frame(client, linked):
+    platform, course, question, context = linked
+    response = client.post("/lti/login/", platform.login_params())
+    query = parse_qs(urlsplit(response["Location"]).query)
+    token = platform.id_token(_student_claims(platform)(query["nonce"][0]))
+    launched = client.post("/lti/launch/", {"id_token": token, "state": query["state"][0]}, secure=True)
+    assert launched.status_code == 302
+    cookie = launched.cookies["sessionid"]
+    assert cookie["samesite"] == "None" and cookie["secure"]
 
 
 def test_a_link_placed_by_deep_linking_finds_its_question_from_the_custom_claim(client, linked):

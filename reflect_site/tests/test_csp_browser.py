@@ -24,8 +24,9 @@ def _pages_by_user() -> dict[str, list[str]]:
             "/grading/tinytorch/", f"/grading/questions/{questions[0].pk}/", f"/grading/responses/{graded.pk}/",
             "/grading/tinytorch/gradebook/", "/grading/tinytorch/analytics/",
         ],
-        "instructor": ["/authoring/tinytorch/import/", "/grading/tinytorch/"],
-        "admin": ["/admin/", f"/admin/courses/question/{questions[0].pk}/change/", "/admin/courses/course/"],
+        "instructor": ["/authoring/tinytorch/import/", "/grading/tinytorch/", "/grading/tinytorch/passback/"],
+        "admin": ["/admin/", f"/admin/courses/question/{questions[0].pk}/change/", "/admin/courses/course/",
+                  "/lti/setup/", "/admin/courses/ltiplatform/add/"],
     }
 
 
