@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from courses.lti.models import LtiContext
 from grading import selectors
 from grading.models import ScorePost
 from grading.passback import passback_rows, passback_totals, score_post_resend
@@ -29,6 +30,7 @@ def passback(request: HttpRequest, course_slug: str) -> HttpResponse:
     return render(request, "grading/passback.html", {
         "course": course, "page": page, "totals": passback_totals(course.pk),
         "can_resend": selectors.is_instructor(role),
+        "contexts": LtiContext.objects.filter(course=course).select_related("platform").order_by("pk"),
     })
 
 

@@ -41,8 +41,8 @@ def test_the_passback_page_query_count_does_not_grow(client, world, students, dj
     _populate(world, students)
     client.force_login(world.instructor)
     # session, user, course via staff enrollment, paginator count, one page of posts with student and
-    # column, the totals by status
-    with django_assert_num_queries(6):
+    # column, the totals by status, the linked LMS courses with their platform
+    with django_assert_num_queries(7):
         page = client.get(f"/grading/{world.course.slug}/passback/")
     assert page.status_code == 200
     assert page.content.decode().count('class="passback-') == min(100, students * 3)
