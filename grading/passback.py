@@ -222,12 +222,9 @@ def release_event_saved(sender, instance: ReleaseEvent, created: bool, **kwargs)
     if not created:
         return
     question_id = instance.question_id
-
-    def _enqueue() -> None:
-        if LtiContext.objects.filter(course__modules__questions=question_id).exclude(lineitems_url="").exists():
-            passback_question_send.enqueue(question_id=question_id)
-
-    transaction.on_commit(_enqueue)
+    # One query, so a course outside any LMS queues nothing and its release commits exactly as before.
+    if LtiContext.objects.filter(course__modules__questions=question_id).exclude(lineitems_url="").exists():
+        transaction.on_commit(lambda: passback_question_send.enqueue(question_id=question_id))
 
 
 def _send_all(post_ids: list[int]) -> list[str]:
