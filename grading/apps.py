@@ -17,7 +17,7 @@ class GradingConfig(AppConfig):
             student_grades_wanted,
         )
         from grading import passback, receivers
-        from grading.models import ReleaseEvent
+        from grading.models import Grade, ReleaseEvent
 
         rubric_changing.connect(receivers.flag_grades_before_rubric_change,
                                 dispatch_uid="grading.flag_grades_before_rubric_change")
@@ -29,3 +29,4 @@ class GradingConfig(AppConfig):
         student_grade_page_wanted.connect(receivers.student_grade_page, dispatch_uid="grading.student_grade_page")
         # LTI grade passback: every release and withdrawal, whichever path made it (grading/passback.py).
         post_save.connect(passback.release_event_saved, sender=ReleaseEvent, dispatch_uid="grading.passback")
+        post_save.connect(passback.grade_saved, sender=Grade, dispatch_uid="grading.passback_regrade")

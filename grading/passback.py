@@ -227,6 +227,23 @@ def release_event_saved(sender, instance: ReleaseEvent, created: bool, **kwargs)
         transaction.on_commit(lambda: passback_question_send.enqueue(question_id=question_id))
 
 
+def grade_saved(sender, instance, **kwargs) -> None:
+    """post_save of Grade: a changed grade of a released question (a regrade) goes to the LMS too.
+
+    Checked after the commit, so saving a grade costs nothing more; the passback posts only what changed.
+    """
+    response_id = instance.response_id
+
+    def _enqueue() -> None:
+        question_id = (Question.objects.filter(responses__pk=response_id, release__released=True,
+                                               module__course__lti_contexts__isnull=False)
+                       .exclude(module__course__lti_contexts__lineitems_url="").values_list("pk", flat=True).first())
+        if question_id is not None:
+            passback_question_send.enqueue(question_id=question_id)
+
+    transaction.on_commit(_enqueue)
+
+
 def _send_all(post_ids: list[int]) -> list[str]:
     services: dict[int, AssignmentsGradesService] = {}
     statuses = []

@@ -264,6 +264,7 @@ PERIODIC_TASKS = [
     "courses.tasks.deadline_reminders_send",
     "courses.tasks.notice_emails_resume",
     "grading.tasks.scheduled_releases_run",
+    "courses.lti.tasks.lti_launch_values_purge",
 ]
 # A notice's e-mail is tried this many times, waiting NOTICE_RETRY_SECONDS × 2^(attempt-1) in between.
 NOTICE_EMAIL_MAX_ATTEMPTS = env_int("NOTICE_EMAIL_MAX_ATTEMPTS", 6)

@@ -10,7 +10,6 @@ from datetime import timedelta
 
 import requests
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 from pylti1p3.deployment import Deployment
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
@@ -122,5 +121,5 @@ class DatabaseLaunchStorage(LaunchDataStorage):
 
 def launch_values_purge() -> int:
     """Delete expired launch values; returns how many."""
-    deleted, _ = LtiLaunchValue.objects.filter(Q(expires_at__lte=timezone.now())).delete()
+    deleted, _ = LtiLaunchValue.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted

@@ -43,7 +43,7 @@ from courses.lti.launch import (
     link_target,
     role_from_claims,
 )
-from courses.lti.models import LineItemsPer, LtiContext, LtiPlatform
+from courses.lti.models import LineItemsPer, LtiContext, LtiPlatform, origin_of
 from courses.lti.roster_sync import RosterSyncError, roster_sync, roster_sync_enqueue
 from courses.lti.tool_config import DatabaseLaunchStorage, DatabaseToolConf, http_session
 from courses.models import Course, Enrollment, Module, Role
@@ -327,10 +327,12 @@ def deep_link(request: HttpRequest, launch_id: str) -> HttpResponse:
                                                     requests_session=http_session())
     link = message_launch.get_deep_link()
     token = link.get_response_jwt(resources)
-    settings_claim = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
-    return render(request, "lti/deep_link_return.html", {
-        "return_url": settings_claim["deep_link_return_url"], "jwt": token,
-        "count": len(resources)})
+    return_url = claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]["deep_link_return_url"]
+    response = render(request, "lti/deep_link_return.html", {"return_url": return_url, "jwt": token,
+                                                            "count": len(resources)})
+    # This one form goes to the LMS; form-action stays 'self' everywhere else.
+    response._csp_update = {"form-action": [origin_of(return_url)]}
+    return response
 
 
 @login_required

@@ -257,3 +257,18 @@ def test_a_launch_without_its_state_cookie_offers_a_new_window(client, linked):
     assert b"Open reflect in a new window" in blocked.content
     assert b"lti1p3_new_window=1" in blocked.content
     assert not LtiLaunchValue.objects.filter(key__startswith="lti1p3-launch-").exists()
+
+
+def test_expired_launch_state_is_purged_by_the_periodic_task(client, linked):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from courses.lti.tasks import lti_launch_values_purge
+
+    platform, *_ = linked
+    client.post("/lti/login/", platform.login_params())
+    assert LtiLaunchValue.objects.count() == 2  # the nonce and the login's parameters
+    assert lti_launch_values_purge.call() == 0
+    LtiLaunchValue.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    assert lti_launch_values_purge.call() == 2

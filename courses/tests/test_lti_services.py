@@ -53,6 +53,7 @@ def test_deep_linking_returns_a_signed_list_of_the_chosen_question(client, lti_p
     page = answer.content.decode()
     assert f'action="{lti_platform.url}/deep-link-return"' in page
     assert "<script>" not in page  # the form is sent by static/js/lti-autosubmit.js, CSP allows no inline code
+    assert f"form-action 'self' {lti_platform.url}" in answer["Content-Security-Policy"]
     token = html.unescape(re.search(r'name="JWT" value="([^"]+)"', page).group(1))
     key = jwt.PyJWK(jwks()["keys"][0]).key
     body = jwt.decode(token, key, algorithms=["RS256"], audience=lti_platform.issuer)

@@ -153,3 +153,14 @@ def test_a_ta_reads_the_passback_page_but_may_not_resend(client, lms, run_worker
     assert client.get(f"/grading/{world.course.slug}/passback/").status_code == 200
     post = ScorePost.objects.first()
     assert client.post(f"/grading/{world.course.slug}/passback/{post.pk}/resend/").status_code == 403
+
+
+def test_a_grade_changed_after_release_reaches_the_lms(client, lms, run_worker):
+    world, platform, context = lms
+    _release(client, world)
+    run_worker()
+    grade(world.response, world.instructor, score=10)
+    run_worker()
+    assert len(platform.recorded.scores) == 3
+    _url, body = platform.recorded.scores[-1]
+    assert (body["userId"], body["scoreGiven"]) == ("sub-student", 10)
