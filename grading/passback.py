@@ -148,8 +148,11 @@ def score_posts_plan(context: LtiContext, item: LineItem, questions: list[Questi
     return to_send
 
 
-def passback_question(question_id: int) -> list[int]:
-    """Plan the columns `question` feeds in every linked LMS course; returns the posts to send."""
+def passback_question(question_id: int, attempt: int = 1) -> list[int]:
+    """Plan the columns `question` feeds in every linked LMS course; returns the posts to send.
+
+    A platform that refuses the column is retried with backoff, and its answer shown on the passback page.
+    """
     question = Question.objects.select_related("module").filter(pk=question_id).first()
     if question is None:
         return []
@@ -159,15 +162,22 @@ def passback_question(question_id: int) -> list[int]:
         try:
             item = line_item_ensure(context, question, _connector(context))
         except (LtiException, LtiServiceException, OSError) as error:
-            # No column, no scores: record it against every student the column would have had.
-            _record_column_failure(context, question, service_error(error))
+            _column_refused(context, question, service_error(error), attempt)
             continue
+        if context.last_error:
+            LtiContext.objects.filter(pk=context.pk).update(last_error="")
         to_send += score_posts_plan(context, item, questions)
     return to_send
 
 
-def _record_column_failure(context: LtiContext, question: Question, error: str) -> None:
-    logger.warning("LMS refused the grade column of %s in %s: %s", question, context, error)
+def _column_refused(context: LtiContext, question: Question, error: str, attempt: int) -> None:
+    logger.warning("The LMS refused the grade column of %s in %s: %s", question, context, error)
+    message = f"Grade column for {question} (attempt {attempt}): {error}"
+    LtiContext.objects.filter(pk=context.pk).update(last_error=message[:500])
+    if attempt < settings.LTI_PASSBACK_MAX_ATTEMPTS:
+        delay = timedelta(seconds=settings.LTI_PASSBACK_RETRY_SECONDS * 2 ** (attempt - 1))
+        passback_question_send.using(run_after=timezone.now() + delay).enqueue(
+            question_id=question.pk, attempt=attempt + 1)
 
 
 def score_post_send(post_id: int, service: AssignmentsGradesService | None = None) -> str:
@@ -257,9 +267,9 @@ def _send_all(post_ids: list[int]) -> list[str]:
 
 
 @task()
-def passback_question_send(*, question_id: int) -> list[str]:
+def passback_question_send(*, question_id: int, attempt: int = 1) -> list[str]:
     """Queued after a release or withdrawal commits: plan the question's columns and post what changed."""
-    return _send_all(passback_question(question_id))
+    return _send_all(passback_question(question_id, attempt))
 
 
 @task()

@@ -112,6 +112,9 @@ class LtiContext(models.Model):
     ags_scopes = models.JSONField(default=list, blank=True)
     line_items_per = models.CharField(max_length=20, choices=LineItemsPer.choices, default=LineItemsPer.QUESTION)
     roster_synced_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(
+        max_length=500, blank=True, help_text="The platform's latest refusal of a grade column; empty when fine.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -73,6 +73,7 @@ class Migration(migrations.Migration):
                 ('ags_scopes', models.JSONField(blank=True, default=list)),
                 ('line_items_per', models.CharField(choices=[('question', 'One LMS grade column per question'), ('module', 'One LMS grade column per module')], default='question', max_length=20)),
                 ('roster_synced_at', models.DateTimeField(blank=True, null=True)),
+                ('last_error', models.CharField(blank=True, help_text="The platform's latest refusal of a grade column; empty when fine.", max_length=500)),
                 ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
                 ('course', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lti_contexts', to='courses.course')),
                 ('platform', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contexts', to='courses.ltiplatform')),

@@ -57,6 +57,7 @@ class LtiTestPlatform:
         self.members: list[dict] = []
         self.tool_keys: dict = {"keys": []}
         self.fail_scores = 0  # how many score posts to answer with a 500
+        self.fail_line_items = 0  # how many line-item creations to answer with a 500
         self.tool_login_url = ""  # for the framing page
         self.auth_claims: dict = {}  # what /auth signs, for browser launches
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -194,6 +195,9 @@ def _handler(platform: LtiTestPlatform):
             if not self._authorized():
                 return self._send(401, {"error": "no token"})
             if path == "/lineitems":
+                if platform.fail_line_items > 0:
+                    platform.fail_line_items -= 1
+                    return self._send(500, "Line items are read-only right now", "text/plain")
                 item = json.loads(body)
                 item["id"] = f"{platform.url}/lineitems/{len(platform.recorded.line_items) + 1}"
                 platform.recorded.line_items.append(item)

@@ -164,3 +164,29 @@ def test_a_grade_changed_after_release_reaches_the_lms(client, lms, run_worker):
     assert len(platform.recorded.scores) == 3
     _url, body = platform.recorded.scores[-1]
     assert (body["userId"], body["scoreGiven"]) == ("sub-student", 10)
+
+
+def test_a_refused_grade_column_is_shown_and_retried(client, lms, run_worker, settings):
+    world, platform, context = lms
+    settings.LTI_PASSBACK_MAX_ATTEMPTS = 2
+    platform.fail_line_items = 2
+    _release(client, world)
+    run_worker()
+    assert platform.recorded.scores == [] and not LineItem.objects.exists()
+    page = client.get(f"/grading/{world.course.slug}/passback/").content.decode()
+    assert "(attempt 2): HTTP 500: Line items are read-only right now" in page
+    # The next release (or a regrade) tries again once the platform is back, and clears the error.
+    _release(client, world, action="withdraw")
+    _release(client, world)
+    run_worker()
+    assert len(platform.recorded.scores) == 2
+    context.refresh_from_db()
+    assert context.last_error == ""
+
+
+def test_a_grade_column_refused_once_is_retried_until_it_exists(client, lms, run_worker):
+    world, platform, context = lms
+    platform.fail_line_items = 1
+    _release(client, world)
+    run_worker()
+    assert len(platform.recorded.line_items) == 1 and len(platform.recorded.scores) == 2
