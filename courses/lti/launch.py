@@ -32,11 +32,12 @@ RESOURCE_LAUNCH = "LtiResourceLinkRequest"
 DEEP_LINK_LAUNCH = "LtiDeepLinkingRequest"
 
 # Context roles (and the institution administrator) mapped to reflect's; the first match wins.
+# Short names ("Learner") are the deprecated LTI 1.1 form some platforms still send.
 _ROLE_RULES = (
-    (re.compile(r"#TeachingAssistant$|/TeachingAssistant"), Role.TA),
-    (re.compile(r"membership#(Instructor|Administrator|ContentDeveloper)$|institution/person#Administrator$"),
-     Role.INSTRUCTOR),
-    (re.compile(r"membership#Learner$|membership/Learner#"), Role.STUDENT),
+    (re.compile(r"#TeachingAssistant$|/TeachingAssistant|^TeachingAssistant$"), Role.TA),
+    (re.compile(r"membership#(Instructor|Administrator|ContentDeveloper)$|institution/person#Administrator$"
+                r"|^(Instructor|Administrator|ContentDeveloper)$"), Role.INSTRUCTOR),
+    (re.compile(r"membership#Learner$|membership/Learner#|^Learner$"), Role.STUDENT),
 )
 
 

@@ -80,7 +80,8 @@ class LtiPlatform(models.Model):
             raise ValidationError({"deployment_ids": "Enter at least one deployment id."})
         bad = [o for o in _lines(self.frame_origins) if origin_of(o) != o.rstrip("/")]
         if bad:
-            raise ValidationError({"frame_origins": f"“{bad[0][:80]}” is not an origin such as https://school.example.edu."})
+            raise ValidationError(
+                {"frame_origins": f"“{bad[0][:80]}” is not an origin such as https://school.example.edu."})
 
     @property
     def deployment_id_list(self) -> list[str]:

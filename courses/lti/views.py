@@ -28,6 +28,7 @@ from pylti1p3.exception import LtiException, OIDCException
 
 from courses.lti import keys
 from courses.lti.launch import (
+    CONTEXT,
     DEEP_LINK_LAUNCH,
     MESSAGE_TYPE,
     ROLES,
@@ -46,7 +47,7 @@ from courses.lti.launch import (
 from courses.lti.models import LineItemsPer, LtiContext, LtiPlatform, origin_of
 from courses.lti.roster_sync import RosterSyncError, roster_sync, roster_sync_enqueue
 from courses.lti.tool_config import DatabaseLaunchStorage, DatabaseToolConf, http_session
-from courses.models import Course, Enrollment, Module, Role
+from courses.models import Course, Enrollment, EnrollmentStatus, Module, Role
 from courses.roster import PlanChanged
 from courses.selectors import get_course_for_manager
 
@@ -166,8 +167,8 @@ def launch(request: HttpRequest) -> HttpResponse:
     person = Person.from_claims(claims)
     user = identity_user(person)
     if user is None:
-        existing = account_with_email(person.email) if claims.get("email_verified", True) else None
-        if existing is not None:
+        # Whatever the LMS says of the address, the account is linked only once its owner has signed in to it.
+        if account_with_email(person.email) is not None:
             request.session[PENDING_KEY] = {"launch": launch_id, "platform": platform.pk}
             _frame_session(request, platform, launch_id)
             return redirect("lti:link_account")
@@ -252,9 +253,9 @@ def course_link(request: HttpRequest, launch_id: str) -> HttpResponse:
     if role_from_claims(claims.get(ROLES) or []) != Role.INSTRUCTOR:
         raise PermissionDenied("Only the LMS course's instructors link it to reflect.")
     platform = _platform_of(claims)
-    context = get_object_or_404(LtiContext, platform=platform, context_id=str(claims["https://purl.imsglobal.org/spec/lti/claim/context"]["id"]))
+    context = get_object_or_404(LtiContext, platform=platform, context_id=str(claims[CONTEXT]["id"]))
     own = Course.objects.filter(enrollments__user=request.user, enrollments__role=Role.INSTRUCTOR,
-                                enrollments__status="active").order_by("title")
+                                enrollments__status=EnrollmentStatus.ACTIVE).order_by("title")
     if context.course_id is not None:
         return _proceed(request, platform, claims, launch_id, request.user)
     if request.method == "POST":
@@ -301,7 +302,7 @@ def deep_link(request: HttpRequest, launch_id: str) -> HttpResponse:
         raise PermissionDenied("Only instructors place reflect's pages in the LMS.")
     platform = _platform_of(claims)
     context = get_object_or_404(LtiContext.objects.select_related("course"), platform=platform, course__isnull=False,
-                                context_id=str(claims["https://purl.imsglobal.org/spec/lti/claim/context"]["id"]))
+                                context_id=str(claims[CONTEXT]["id"]))
     course = context.course
     modules = list(Module.objects.filter(course=course).prefetch_related("questions").order_by("number"))
     if request.method == "GET":

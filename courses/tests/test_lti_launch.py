@@ -272,3 +272,21 @@ def test_expired_launch_state_is_purged_by_the_periodic_task(client, linked):
     assert lti_launch_values_purge.call() == 0
     LtiLaunchValue.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     assert lti_launch_values_purge.call() == 2
+
+
+@pytest.mark.parametrize("roles, expected", [
+    (["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"], Role.STUDENT),
+    (["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"], Role.INSTRUCTOR),
+    # Canvas gives a TA both; the TA wins.
+    (["http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",
+      "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant"], Role.TA),
+    (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Administrator"], Role.INSTRUCTOR),
+    (["Learner"], Role.STUDENT),
+    (["http://purl.imsglobal.org/vocab/lis/v2/membership#Mentor"], None),
+    (["http://purl.imsglobal.org/vocab/lis/v2/institution/person#Student"], None),
+    ([], None),
+])
+def test_lti_roles_map_to_reflect_roles(roles, expected):
+    from courses.lti.launch import role_from_claims
+
+    assert role_from_claims(roles) == expected
