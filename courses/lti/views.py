@@ -241,10 +241,6 @@ def link_account(request: HttpRequest) -> HttpResponse:
     return _proceed(request, context["platform"], claims, pending["launch"], user)
 
 
-class _NewCourse:
-    pass
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def course_link(request: HttpRequest, launch_id: str) -> HttpResponse:
