@@ -107,7 +107,9 @@ class DatabaseLaunchStorage(LaunchDataStorage):
         return row.value if row else None
 
     def set_value(self, key: str, value, exp: int | None = None) -> None:
-        expires = timezone.now() + timedelta(seconds=exp or settings.LTI_LAUNCH_DATA_SECONDS)
+        # pylti1p3 asks for a day; nothing of a launch is needed for longer than the setting.
+        expires = timezone.now() + timedelta(seconds=min(exp or settings.LTI_LAUNCH_DATA_SECONDS,
+                                                         settings.LTI_LAUNCH_DATA_SECONDS))
         LtiLaunchValue.objects.update_or_create(key=self._prepare_key(key),
                                                 defaults={"value": value, "expires_at": expires})
 

@@ -290,3 +290,15 @@ def test_lti_roles_map_to_reflect_roles(roles, expected):
     from courses.lti.launch import role_from_claims
 
     assert role_from_claims(roles) == expected
+
+
+def test_login_state_lives_as_long_as_the_setting_says(client, linked, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.LTI_LAUNCH_DATA_SECONDS = 600
+    platform, *_ = linked
+    client.post("/lti/login/", platform.login_params())
+    latest = max(LtiLaunchValue.objects.values_list("expires_at", flat=True))
+    assert latest <= timezone.now() + timedelta(seconds=601)
