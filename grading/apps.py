@@ -8,6 +8,7 @@ class GradingConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_save
 
+        from courses.lti.models import LtiIdentity
         from courses.signals import (
             course_copied,
             course_copy_counting,
@@ -30,3 +31,4 @@ class GradingConfig(AppConfig):
         # LTI grade passback: every release and withdrawal, whichever path made it (grading/passback.py).
         post_save.connect(passback.release_event_saved, sender=ReleaseEvent, dispatch_uid="grading.passback")
         post_save.connect(passback.grade_saved, sender=Grade, dispatch_uid="grading.passback_regrade")
+        post_save.connect(passback.identity_saved, sender=LtiIdentity, dispatch_uid="grading.passback_identity")

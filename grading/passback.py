@@ -35,6 +35,8 @@ from grading.models import GradeRelease, LineItem, PassbackStatus, ReleaseEvent,
 SCORE_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 LINEITEM_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
 logger = logging.getLogger(__name__)
+# A post without an LMS identity is tried again too: the student may have launched since.
+SENDABLE = (PassbackStatus.PENDING, PassbackStatus.FAILED, PassbackStatus.NO_LMS_ACCOUNT)
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ def score_posts_plan(context: LtiContext, item: LineItem, questions: list[Questi
                                  post.activity_progress) == (wanted.released, wanted.score_given,
                                                              wanted.score_maximum, wanted.grading_progress,
                                                              wanted.activity_progress):
-            if post.status == PassbackStatus.PENDING:
+            if post.status == PassbackStatus.PENDING or (
+                    post.status == PassbackStatus.NO_LMS_ACCOUNT and student_id in linked):
                 to_send.append(post.pk)
             continue
         status = PassbackStatus.PENDING if student_id in linked else PassbackStatus.NO_LMS_ACCOUNT
@@ -185,7 +188,7 @@ def score_post_send(post_id: int, service: AssignmentsGradesService | None = Non
     with transaction.atomic():
         post = (ScorePost.objects.select_for_update(of=("self",))
                 .select_related("line_item__context__platform").filter(pk=post_id).first())
-        if post is None or post.status not in (PassbackStatus.PENDING, PassbackStatus.FAILED):
+        if post is None or post.status not in SENDABLE:
             return post.status if post else "missing"
         context = post.line_item.context
         sub = (LtiIdentity.objects.filter(issuer=context.platform.issuer, user_id=post.student_id)
@@ -222,8 +225,7 @@ def score_post_send(post_id: int, service: AssignmentsGradesService | None = Non
 
 def score_post_resend(*, post: ScorePost) -> None:
     """The instructor's "send again": the post is tried afresh, with its attempts counted from zero."""
-    ScorePost.objects.filter(pk=post.pk).exclude(status=PassbackStatus.NO_LMS_ACCOUNT).update(
-        status=PassbackStatus.PENDING, attempts=0, updated_at=timezone.now())
+    ScorePost.objects.filter(pk=post.pk).update(status=PassbackStatus.PENDING, attempts=0, updated_at=timezone.now())
     transaction.on_commit(lambda: score_posts_send.enqueue(post_ids=[post.pk]))
 
 
@@ -250,6 +252,21 @@ def grade_saved(sender, instance, **kwargs) -> None:
                        .exclude(module__course__lti_contexts__lineitems_url="").values_list("pk", flat=True).first())
         if question_id is not None:
             passback_question_send.enqueue(question_id=question_id)
+
+    transaction.on_commit(_enqueue)
+
+
+def identity_saved(sender, instance: LtiIdentity, created: bool, **kwargs) -> None:
+    """post_save of LtiIdentity: a student's first launch sends the scores that waited for their LMS identity."""
+    if not created:
+        return
+    user_id = instance.user_id
+
+    def _enqueue() -> None:
+        waiting = list(ScorePost.objects.filter(student_id=user_id, status=PassbackStatus.NO_LMS_ACCOUNT)
+                       .values_list("pk", flat=True))
+        if waiting:
+            score_posts_send.enqueue(post_ids=waiting)
 
     transaction.on_commit(_enqueue)
 

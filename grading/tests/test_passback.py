@@ -143,6 +143,12 @@ def test_a_student_without_an_lms_identity_is_accounted_for(client, lms, run_wor
     assert post.status == PassbackStatus.NO_LMS_ACCOUNT and post.score_given == Decimal("7.00")
     assert len(platform.recorded.scores) == 1
     assert "without an LMS identity" in client.get(f"/grading/{world.course.slug}/passback/").content.decode()
+    # Their first launch links the identity, and the score that waited goes out.
+    LtiIdentity.objects.create(issuer=platform.issuer, sub="sub-other", user=world.other_student)
+    run_worker()
+    post.refresh_from_db()
+    assert post.status == PassbackStatus.SENT
+    assert [body["userId"] for _url, body in platform.recorded.scores] == ["sub-student", "sub-other"]
 
 
 def test_a_ta_reads_the_passback_page_but_may_not_resend(client, lms, run_worker):
