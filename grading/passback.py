@@ -81,6 +81,9 @@ def line_item_ensure(context: LtiContext, question: Question, service: Assignmen
     wanted = (LtiLineItem().set_tag(tag).set_label(label[:300]).set_score_maximum(float(maximum))
               .set_resource_id(tag))
     found = service.find_or_create_lineitem(wanted, find_by="tag")
+    if not context.platform.serves(found.get_id() or ""):
+        raise LtiException(f"The LMS named a grade column at {str(found.get_id())[:200]}, "
+                           "outside its registered hosts.")
     item, _ = LineItem.objects.get_or_create(context=context, tag=tag, defaults={
         "url": found.get_id(), "label": label[:300], "score_maximum": maximum,
         "question": one_question, "module": module})

@@ -150,9 +150,9 @@ def context_record(*, platform: LtiPlatform, claims: dict) -> LtiContext:
         "title": (context_claim.get("title") or context_claim.get("label") or "")[:300],
         "deployment_id": claims.get(DEPLOYMENT_ID, "")[:255],
     }
-    if nrps.get("context_memberships_url"):
+    if platform.serves(nrps.get("context_memberships_url", "")):
         defaults["memberships_url"] = nrps["context_memberships_url"][:1000]
-    if ags.get("lineitems"):
+    if platform.serves(ags.get("lineitems", "")):
         defaults["lineitems_url"] = ags["lineitems"][:1000]
         defaults["ags_scopes"] = list(ags.get("scope") or [])
     context, _ = LtiContext.objects.update_or_create(

@@ -93,6 +93,20 @@ class LtiPlatform(models.Model):
         return list(dict.fromkeys(o for o in origins if o))
 
 
+    @property
+    def service_origins(self) -> list[str]:
+        """Where reflect may send requests for this platform: its registered URLs' origins and frame origins.
+
+        Service URLs (roster, grade columns) arrive in launches and platform answers; any elsewhere are ignored,
+        so a platform can't point reflect's requests at other hosts.
+        """
+        origins = [origin_of(u) for u in (self.auth_login_url, self.auth_token_url, self.key_set_url)]
+        return list(dict.fromkeys([*self.frame_origin_list, *(o for o in origins if o)]))
+
+    def serves(self, url: str) -> bool:
+        return bool(url) and origin_of(url) in self.service_origins
+
+
 class LineItemsPer(models.TextChoices):
     QUESTION = "question", "One LMS grade column per question"
     MODULE = "module", "One LMS grade column per module"

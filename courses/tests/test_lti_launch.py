@@ -302,3 +302,18 @@ def test_login_state_lives_as_long_as_the_setting_says(client, linked, settings)
     client.post("/lti/login/", platform.login_params())
     latest = max(LtiLaunchValue.objects.values_list("expires_at", flat=True))
     assert latest <= timezone.now() + timedelta(seconds=601)
+
+
+def test_service_urls_outside_the_platforms_registered_hosts_are_ignored(client, linked):
+    platform, course, question, context = linked
+
+    def claims(nonce):
+        body = _student_claims(platform)(nonce)
+        body["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"] = {
+            "context_memberships_url": "http://169.254.169.254/latest/meta-data"}
+        return body
+
+    assert launch(client, platform, claims_for_nonce=claims).status_code == 302
+    context.refresh_from_db()
+    assert context.memberships_url == ""
+    assert context.lineitems_url == f"{platform.url}/lineitems"
