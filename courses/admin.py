@@ -215,3 +215,7 @@ class EnrollmentAdmin(InstructorScopedAdmin):
             return queryset
         return queryset.filter(course__in=Course.objects.filter(enrollments__user=request.user,
                                                                 enrollments__role=Role.INSTRUCTOR))
+
+
+# LTI 1.3 registrations and keys.
+from courses.lti import admin as lti_admin  # noqa: E402, F401

@@ -617,3 +617,14 @@ class NoticePreferences(models.Model):
 
     def __str__(self) -> str:
         return f"Notice preferences of {self.user}"
+
+
+# LTI 1.3 tables live in their own module; importing them here makes them part of this app.
+from courses.lti.models import (  # noqa: E402, F401
+    LtiContext,
+    LtiIdentity,
+    LtiKey,
+    LtiLaunchValue,
+    LtiPlatform,
+    LtiResourceLink,
+)

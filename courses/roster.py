@@ -531,7 +531,13 @@ def roster_import(*, course: Course, data: bytes, drop_missing: bool = False, ac
     Raises RosterRefused for a bad file, PlanChanged when `expected_digest` no longer matches
     (someone changed the course since the preview). New accounts get an invitation.
     """
-    rows = roster_parse(data)
+    return roster_rows_import(course=course, rows=roster_parse(data), drop_missing=drop_missing, actor=actor,
+                              dry_run=dry_run, expected_digest=expected_digest)
+
+
+def roster_rows_import(*, course: Course, rows: list[RosterRow], drop_missing: bool = False, actor=None,
+                       dry_run: bool = False, expected_digest: str | None = None) -> RosterPlan:
+    """Plan and (unless `dry_run`) apply people already read, from a file or an LMS (courses.lti.roster_sync)."""
     with transaction.atomic():
         # One import at a time per course: the plan is made and applied under this lock.
         Course.objects.select_for_update().only("pk").get(pk=course.pk)

@@ -6,6 +6,9 @@ class GradingConfig(AppConfig):
     verbose_name = "Grading"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_save
+
+        from courses.lti.models import LtiIdentity
         from courses.signals import (
             course_copied,
             course_copy_counting,
@@ -15,7 +18,8 @@ class GradingConfig(AppConfig):
             student_grade_page_wanted,
             student_grades_wanted,
         )
-        from grading import receivers
+        from grading import passback, receivers
+        from grading.models import Grade, ReleaseEvent
 
         rubric_changing.connect(receivers.flag_grades_before_rubric_change,
                                 dispatch_uid="grading.flag_grades_before_rubric_change")
@@ -26,3 +30,7 @@ class GradingConfig(AppConfig):
         student_grades_wanted.connect(receivers.released_grades, dispatch_uid="grading.released_grades")
         student_grade_page_wanted.connect(receivers.student_grade_page, dispatch_uid="grading.student_grade_page")
         demo_loaded.connect(receivers.demo_fairness, dispatch_uid="grading.demo_fairness")
+        # LTI grade passback: every release and withdrawal, whichever path made it (grading/passback.py).
+        post_save.connect(passback.release_event_saved, sender=ReleaseEvent, dispatch_uid="grading.passback")
+        post_save.connect(passback.grade_saved, sender=Grade, dispatch_uid="grading.passback_regrade")
+        post_save.connect(passback.identity_saved, sender=LtiIdentity, dispatch_uid="grading.passback_identity")

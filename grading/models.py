@@ -371,3 +371,7 @@ class CalibrationAttempt(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.grader} gave {self.score} ({self.band.label}) to {self.exemplar}"
+
+
+# LTI grade passback tables live in their own module; importing them here makes them part of this app.
+from grading.lti_models import LineItem, PassbackStatus, ScorePost  # noqa: E402, F401

@@ -5,6 +5,7 @@ from grading import views
 from grading.calibration_urls import urlpatterns as calibration_urlpatterns
 from grading.double_marking_urls import urlpatterns as double_marking_urlpatterns
 from grading.gradebook_urls import urlpatterns as gradebook_urlpatterns
+from grading.passback_urls import urlpatterns as passback_urlpatterns
 from grading.release_urls import urlpatterns as release_urlpatterns
 from grading.similarity_urls import urlpatterns as similarity_urlpatterns
 
@@ -15,6 +16,7 @@ urlpatterns: list = [
     *similarity_urlpatterns,
     *double_marking_urlpatterns,
     *calibration_urlpatterns,
+    *passback_urlpatterns,
     path("questions/<int:pk>/", views.queue, name="queue"),
     path("questions/<int:pk>/comments/", views.comment_add, name="comment_add"),
     path("questions/<int:pk>/release/", views.release_question, name="release_question"),

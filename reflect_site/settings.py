@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "reflect_site.logging.RequestLogMiddleware",  # early, so its timing and request id cover the rest
     "reflect_site.health.DatabaseUnavailableMiddleware",  # a 503 to retry, not a 500, while the database is down
+    "courses.lti.middleware.LtiCookieMiddleware",  # LTI: sees the session and CSRF cookies after they are set
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,6 +90,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "courses.lti.middleware.LtiFrameMiddleware",  # LTI: framing by the launch's platform, before the two above
     "reflect_site.security.SessionLifetimeMiddleware",
     "reflect_site.security.SignedInNoStoreMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
@@ -242,6 +244,18 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# --- LTI 1.3 (courses/lti, grading/passback.py) ---------------------------------------------------------------
+# The tool's private key (PEM). Unset: one is generated and stored encrypted with a key derived from SECRET_KEY.
+LTI_PRIVATE_KEY = env_str("REFLECT_LTI_PRIVATE_KEY")
+# Seconds before a call to a platform (keys, tokens, rosters, scores) gives up.
+LTI_HTTP_TIMEOUT = env_int("LTI_HTTP_TIMEOUT", 10)
+# How long a launch's data (for deep linking and account linking) is kept.
+LTI_LAUNCH_DATA_SECONDS = env_int("LTI_LAUNCH_DATA_SECONDS", 3600)
+# A score the platform refused is tried this many times, waiting LTI_PASSBACK_RETRY_SECONDS × 2^(attempt-1).
+LTI_PASSBACK_MAX_ATTEMPTS = env_int("LTI_PASSBACK_MAX_ATTEMPTS", 5)
+LTI_PASSBACK_RETRY_SECONDS = env_int("LTI_PASSBACK_RETRY_SECONDS", 60)
+# --- end of LTI 1.3 ----------------------------------------------------------------------------------------------
+
 # Background tasks (django-tasks) wait in the database; `manage.py worker` runs them, and every
 # WORKER_TICK_SECONDS it queues each task named in PERIODIC_TASKS (each must be idempotent).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -251,6 +265,7 @@ PERIODIC_TASKS = [
     "courses.tasks.notice_emails_resume",
     "grading.tasks.scheduled_releases_run",
     "grading.tasks.similar_answers_refresh",
+    "courses.lti.tasks.lti_launch_values_purge",
 ]
 # A notice's e-mail is tried this many times, waiting NOTICE_RETRY_SECONDS × 2^(attempt-1) in between.
 NOTICE_EMAIL_MAX_ATTEMPTS = env_int("NOTICE_EMAIL_MAX_ATTEMPTS", 6)

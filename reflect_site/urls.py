@@ -25,6 +25,7 @@ urlpatterns = [
     path("manage/<slug:course_slug>/", include("courses.copy_urls")),
     path("manage/<slug:course_slug>/", include("courses.extension_urls")),
     path("healthz", healthz, name="healthz"),
+    path("lti/", include("courses.lti.urls")),
     path("admin/", admin.site.urls),
     path("manage/", include("courses.manage_urls")),
     path("authoring/", include("courses.authoring_urls")),

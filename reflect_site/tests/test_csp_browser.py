@@ -26,10 +26,11 @@ def _pages_by_user() -> dict[str, list[str]]:
             f"/grading/questions/{questions[2].pk}/second-marking/",
             f"/grading/questions/{questions[1].pk}/calibration/",
         ],
-        "instructor": ["/authoring/tinytorch/import/", "/grading/tinytorch/",
+        "instructor": ["/authoring/tinytorch/import/", "/grading/tinytorch/", "/grading/tinytorch/passback/",
                        f"/grading/questions/{questions[2].pk}/double-marking/", "/grading/tinytorch/agreement/",
                        "/grading/tinytorch/moderation/", f"/grading/questions/{questions[1].pk}/exemplars/"],
-        "admin": ["/admin/", f"/admin/courses/question/{questions[0].pk}/change/", "/admin/courses/course/"],
+        "admin": ["/admin/", f"/admin/courses/question/{questions[0].pk}/change/", "/admin/courses/course/",
+                  "/lti/setup/", "/admin/courses/ltiplatform/add/"],
     }
 
 
