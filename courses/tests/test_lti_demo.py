@@ -27,7 +27,7 @@ def test_the_platform_launches_into_the_demo_course_syncs_it_and_receives_every_
     course = Course.objects.get(slug="tinytorch")
     lti_platform.members = [
         {"user_id": f"lms-{u}", "roles": [INSTRUCTOR if u == "instructor" else LEARNER], "status": "Active",
-         "email": f"{u}@example.edu"} for u in ("instructor", "student1", "student2", "student3")]
+         "email": f"{u}@example.edu"} for u in ("instructor", "student1", "student2", "student3", "student4")]
 
     # The instructor's first launch: her reflect account is linked once she signs in, then she links the course.
     def prof(nonce):
@@ -41,7 +41,7 @@ def test_the_platform_launches_into_the_demo_course_syncs_it_and_receives_every_
     assert done["Location"] == course.get_absolute_url()
     assert LtiContext.objects.get().course == course
     run_worker()  # the launch's roster sync: everyone is already there, nobody is dropped
-    assert Enrollment.objects.filter(course=course, status="active").count() == 6  # TAs are staff, never dropped
+    assert Enrollment.objects.filter(course=course, status="active").count() == 7  # TAs are staff, never dropped
 
     # A student launches a link placed for a question and lands on it.
     question = Question.objects.filter(module__course=course, module__slug="activations").first()
@@ -57,7 +57,7 @@ def test_the_platform_launches_into_the_demo_course_syncs_it_and_receives_every_
     assert student.get(question.get_absolute_url()).status_code == 200
 
     # Every released grade of the demo reaches the LMS: one score per graded student and question.
-    for sub, username in (("lms-student2", "student2"), ("lms-student3", "student3")):
+    for sub, username in [(f"lms-student{n}", f"student{n}") for n in (2, 3, 4)]:
         LtiIdentity.objects.get_or_create(issuer=lti_platform.issuer, sub=sub, user=demo[username])
     for response in Response.objects.filter(question__module__course=course, status="submitted"):
         top = response.question.bands.first()
