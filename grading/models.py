@@ -54,6 +54,19 @@ class Grade(models.Model):
     def __str__(self) -> str:
         return f"{self.score}/{self.points} ({self.band.label}) for {self.response}"
 
+    # "Flagged", stated once: marked for review (the rubric changed), or made before the student's latest
+    # submission (they resubmitted after grading). The query and the in-memory test below say the same.
+
+    @staticmethod
+    def flagged_q(prefix: str = "") -> Q:
+        """Responses (reached by `prefix`) whose grade is flagged."""
+        return (Q(**{f"{prefix}grade__needs_review": True})
+                | Q(**{f"{prefix}grade__submission_number__lt": F(f"{prefix}submission_count")}))
+
+    def is_flagged(self, response: Response) -> bool:
+        """Whether this grade of `response` (passed in, already loaded) is flagged."""
+        return self.needs_review or self.submission_number < response.submission_count
+
 
 class GradeEventKind(models.TextChoices):
     GRADED = "graded", "Graded"

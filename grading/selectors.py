@@ -153,13 +153,11 @@ def is_instructor(role: str) -> bool:
 # Course overview -------------------------------------------------------------------------------------------------
 
 def flagged(prefix: str = "") -> Q:
-    """The one definition of a flagged grade, for every page that counts or marks them: marked for review
-    (the rubric changed), or made before the student's latest submission (they resubmitted after grading).
+    """Flagged grades (grading.models.Grade.flagged_q), for every page that counts or marks them.
 
     `prefix` is the path from the queried model to the response: "" on responses, "responses__" on questions.
     """
-    return (Q(**{f"{prefix}grade__needs_review": True})
-            | Q(**{f"{prefix}grade__submission_number__lt": F(f"{prefix}submission_count")}))
+    return Grade.flagged_q(prefix)
 
 
 _SUBMITTED = Q(responses__status=ResponseStatus.SUBMITTED)

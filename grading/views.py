@@ -105,7 +105,7 @@ def _grade_page(
         "lease": lease, "comments": selectors.comment_bank(question),
         "revealed": selectors.has_revealed(response, request.user), "events": selectors.grade_history(response),
         "regrade": selectors.regrade_of(response), "released": selectors.question_is_released(question),
-        "flagged": bool(grade and (grade.needs_review or grade.submission_number < response.submission_count)),
+        "flagged": bool(grade and grade.is_flagged(response)),
         "can_release": selectors.is_instructor(role),
         "progress": selectors.grading_progress(question, request.user),
         "previous": previous, "following": following,

@@ -37,3 +37,19 @@ def test_the_overview_shows_release_state_and_only_instructors_get_the_buttons(c
     client.force_login(world.ta)
     page = client.get(f"/grading/{world.course.slug}/").content.decode()
     assert 'badge ok">released' in page and "Release module" not in page and "Withdraw" not in page
+
+
+def test_the_flagged_query_and_the_grading_pages_test_agree_on_every_grade(world):
+    from grading.models import Grade
+
+    resubmitted = make_response(make_user("resubmitted"), world.question)
+    reviewed = make_response(make_user("reviewed"), world.question)
+    plain = make_response(make_user("plain"), world.question)
+    for response in (resubmitted, reviewed, plain):
+        grade(response, world.ta)
+    Response.objects.filter(pk=resubmitted.pk).update(submission_count=2)
+    Grade.objects.filter(response=reviewed).update(needs_review=True)
+    responses = Response.objects.filter(grade__isnull=False).select_related("grade")
+    by_query = set(responses.filter(Grade.flagged_q()).values_list("pk", flat=True))
+    in_memory = {r.pk for r in responses if r.grade.is_flagged(r)}
+    assert by_query == in_memory == {resubmitted.pk, reviewed.pk}
