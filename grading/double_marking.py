@@ -109,6 +109,19 @@ def sample_responses(question: Question, share: int) -> list[Response]:
     return [r for r in responses if in_sample(question_id=question.pk, pseudonym=r.pseudonym, share=share)]
 
 
+def awaiting_second_mark(course: Course) -> int:
+    """How many graded answers of the course's double-marked questions still wait for their blind second mark;
+    while any do, a TA must not see first grades across the course (the gradebook and its export). Two queries."""
+    shares = dict(DoubleMarkingPolicy.objects.filter(question__module__course=course, share__gt=0)
+                  .values_list("question_id", "share"))
+    if not shares:
+        return 0
+    waiting = (Response.objects.filter(question_id__in=shares, status=ResponseStatus.SUBMITTED, grade__isnull=False,
+                                       second_mark__isnull=True)
+               .values_list("question_id", "pseudonym"))
+    return sum(in_sample(question_id=qid, pseudonym=pseudonym, share=shares[qid]) for qid, pseudonym in waiting)
+
+
 def second_mark_of(response: Response) -> SecondMark | None:
     try:
         return response.second_mark

@@ -33,7 +33,7 @@ from django.views.decorators.http import require_GET
 
 from courses.deadlines import applicable_extension, format_score
 from courses.models import Course, EnrollmentStatus, Extension, Response, ResponseStatus, Role
-from grading import selectors
+from grading import double_marking, selectors
 from grading.analytics import DRIFT_BLOCK, attach_drift, course_analytics
 from grading.export import FORMATS, GRADE_SCOPES, Layout, export_lines, gradebook_layout, totals
 from grading.models import Grade, RegradeStatus
@@ -47,6 +47,17 @@ def _get_course_for_staff(request: HttpRequest, slug: str) -> Course:
     """The course if the user is one of its TAs or instructors; anyone else gets a 404 (one query)."""
     course, _role = selectors.course_for_staff(request.user, slug)
     return course
+
+
+def _closed_while_double_marking(request: HttpRequest, course: Course, role: str) -> HttpResponse | None:
+    """Every first grade is in the gradebook and its export, so a TA, who may be an answer's blind second
+    marker, gets them only once no answer waits for its second mark; the page says so (instructors always pass)."""
+    if role != Role.TA:
+        return None
+    waiting = double_marking.awaiting_second_mark(course)
+    if not waiting:
+        return None
+    return render(request, "grading/gradebook_blind.html", {"course": course, "waiting": waiting}, status=403)
 
 
 def _students(course: Course, *, dropped: bool = False) -> QuerySet:
@@ -221,7 +232,9 @@ def _rows(layout: Layout, students: list[dict], extensions: list[Extension]) -> 
 @require_GET
 def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
     """Students × questions with module and course totals, sortable on the server, a page of students at a time."""
-    course = _get_course_for_staff(request, course_slug)
+    course, role = selectors.course_for_staff(request.user, course_slug)
+    if closed := _closed_while_double_marking(request, course, role):
+        return closed
     layout = gradebook_layout(course)
     keys = _sort_keys(layout)
     requested = request.GET.get("sort", "name")
@@ -295,7 +308,9 @@ def gradebook(request: HttpRequest, course_slug: str) -> HttpResponse:
 @require_GET
 def gradebook_export(request: HttpRequest, course_slug: str) -> HttpResponse:
     """Stream the course's grades as CSV (`?format=csv|canvas`, `?grades=all|released`)."""
-    course = _get_course_for_staff(request, course_slug)
+    course, role = selectors.course_for_staff(request.user, course_slug)
+    if closed := _closed_while_double_marking(request, course, role):
+        return closed
     fmt = request.GET.get("format", "csv")
     # Canvas shows imported grades to students at once, so it gets only released grades unless asked otherwise.
     grades = request.GET.get("grades", "released" if fmt == "canvas" else "all")

@@ -99,6 +99,22 @@ def test_the_queue_hides_the_first_grade_from_other_tas_until_the_second_mark(cl
     assert "3/10" in client.get(f"/grading/questions/{sampled.question.pk}/").content.decode()
 
 
+def test_the_gradebook_and_its_export_stay_closed_to_tas_until_the_second_marks_are_in(client, sampled, ta2):
+    gradebook, export = f"/grading/{sampled.course.slug}/gradebook/", f"/grading/{sampled.course.slug}/gradebook/export/"
+    for user in (sampled.ta, ta2):  # the first grader too: either TA may second-mark another answer
+        client.force_login(user)
+        for url in (gradebook, export):
+            page = client.get(url)
+            assert page.status_code == 403
+            assert "1 answer still waits for a blind second mark" in page.content.decode()
+    client.force_login(sampled.instructor)
+    assert client.get(gradebook).status_code == 200
+    _second_mark(client, sampled, ta2)
+    client.force_login(ta2)
+    assert client.get(gradebook).status_code == 200
+    assert "3" in client.get(export).getvalue().decode()
+
+
 def test_the_first_grader_and_the_instructor_still_see_the_grade(client, sampled):
     for user in (sampled.ta, sampled.instructor):
         client.force_login(user)
