@@ -100,7 +100,8 @@ def test_the_queue_hides_the_first_grade_from_other_tas_until_the_second_mark(cl
 
 
 def test_the_gradebook_and_its_export_stay_closed_to_tas_until_the_second_marks_are_in(client, sampled, ta2):
-    gradebook, export = f"/grading/{sampled.course.slug}/gradebook/", f"/grading/{sampled.course.slug}/gradebook/export/"
+    gradebook = f"/grading/{sampled.course.slug}/gradebook/"
+    export = f"{gradebook}export/"
     for user in (sampled.ta, ta2):  # the first grader too: either TA may second-mark another answer
         client.force_login(user)
         for url in (gradebook, export):
