@@ -14,30 +14,19 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from courses.models import Question
 from grading import calibration, selectors
 from grading.calibration_forms import CalibrationForm, ExemplarForm
+from grading.forms import first_error
 from grading.services import GradingError
 
 PAGE_SIZE = 50
-
-
-def _first_error(form) -> str:
-    return next(iter(form.errors.values()))[0]
-
-
-def _instructor_question(request: HttpRequest, pk: int) -> Question:
-    question, role = selectors.question_for_staff(request.user, pk)
-    if not selectors.is_instructor(role):
-        raise PermissionDenied("Only instructors pick exemplars.")
-    return question
 
 
 @login_required
 @require_GET
 def exemplars(request: HttpRequest, pk: int) -> HttpResponse:
     """The question's exemplars with their references, and its answers to pick more from."""
-    question = _instructor_question(request, pk)
+    question = selectors.question_for_instructor(request.user, pk, "Only instructors pick exemplars.")
     chosen = calibration.exemplars_of(question)
     errors = calibration.exemplar_errors(chosen)
     for exemplar in chosen:
@@ -56,11 +45,11 @@ def exemplars(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def exemplar_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Make one answer an exemplar with a reference band and score."""
-    question = _instructor_question(request, pk)
+    question = selectors.question_for_instructor(request.user, pk, "Only instructors pick exemplars.")
     form = ExemplarForm(request.POST)
     try:
         if not form.is_valid():
-            raise GradingError(_first_error(form))
+            raise GradingError(first_error(form))
         data = form.cleaned_data
         calibration.exemplar_add(question=question, actor=request.user, response_id=data["response"],
                                  band_id=data["band"], score=data["score"])
@@ -120,7 +109,7 @@ def calibrate(request: HttpRequest, pk: int) -> HttpResponse:
     posted = {k: request.POST.get(k, "") for k in ("band", "score")}
     try:
         if not form.is_valid():
-            raise GradingError(_first_error(form))
+            raise GradingError(first_error(form))
         calibration.calibration_attempt_save(exemplar=exemplar, grader=request.user,
                                              band_id=form.cleaned_data["band"], score=form.cleaned_data["score"])
     except GradingError as error:

@@ -18,21 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from courses.models import Question
 from grading import agreement, double_marking, selectors
 from grading.double_marking_forms import DoubleMarkingForm, SecondMarkForm
-from grading.forms import GradeForm
+from grading.forms import GradeForm, first_error
 from grading.services import GradeConflict, GradingError
 
 PAGE_SIZE = 50
-
-
-def _first_error(form) -> str:
-    return next(iter(form.errors.values()))[0]
-
-
-def _instructor_question(request: HttpRequest, pk: int) -> Question:
-    question, role = selectors.question_for_staff(request.user, pk)
-    if not selectors.is_instructor(role):
-        raise PermissionDenied("Only instructors set up double marking.")
-    return question
 
 
 def _instructor_course(request: HttpRequest, slug: str):
@@ -46,7 +35,7 @@ def _instructor_course(request: HttpRequest, slug: str):
 @require_GET
 def settings(request: HttpRequest, pk: int) -> HttpResponse:
     """The question's double-marking share and which answers are in its sample, with how far each has got."""
-    question = _instructor_question(request, pk)
+    question = selectors.question_for_instructor(request.user, pk, "Only instructors set up double marking.")
     share = double_marking.policy_share(question)
     page = Paginator(double_marking.sample_rows(question, share), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "grading/double_marking/settings.html", {
@@ -59,11 +48,11 @@ def settings(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def policy(request: HttpRequest, pk: int) -> HttpResponse:
     """Set the share of the question's answers that a second grader marks blind."""
-    question = _instructor_question(request, pk)
+    question = selectors.question_for_instructor(request.user, pk, "Only instructors set up double marking.")
     form = DoubleMarkingForm(request.POST)
     try:
         if not form.is_valid():
-            raise GradingError(_first_error(form))
+            raise GradingError(first_error(form))
         double_marking.double_marking_set(question=question, actor=request.user, share=form.cleaned_data["share"])
         messages.success(request, f"{form.cleaned_data['share']}% of {question}'s answers are double-marked.")
     except GradingError as error:
@@ -105,7 +94,7 @@ def second_mark(request: HttpRequest, pk: int) -> HttpResponse:
     posted = {k: request.POST.get(k, "") for k in ("band", "score", "feedback")}
     try:
         if not form.is_valid():
-            raise GradingError(_first_error(form))
+            raise GradingError(first_error(form))
         data = form.cleaned_data
         double_marking.second_mark_save(response_id=response.pk, actor=request.user, band_id=data["band"],
                                         score=data["score"], feedback=data["feedback"])
@@ -169,7 +158,7 @@ def moderate(request: HttpRequest, pk: int) -> HttpResponse:
     posted = {k: request.POST.get(k, "") for k in ("band", "score", "feedback")}
     try:
         if not form.is_valid():
-            raise GradingError(_first_error(form))
+            raise GradingError(first_error(form))
         data = form.cleaned_data
         double_marking.moderation_resolve(item=item, actor=request.user, band_id=data["band"], score=data["score"],
                                           feedback=data["feedback"], base_version=data["version"])

@@ -148,3 +148,8 @@ class CommentForm(forms.Form):
 
 class ReleaseForm(forms.Form):
     released = forms.TypedChoiceField(choices=[("1", "Release"), ("0", "Withdraw")], coerce=lambda v: v == "1")
+
+
+def first_error(form: forms.BaseForm) -> str:
+    """The first of a form's error messages, to show as the page's one message."""
+    return next(iter(form.errors.values()))[0]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from courses.models import Course, Question
 from grading import double_marking, selectors, services
+from grading.forms import first_error
 from grading.release_forms import CANCEL, RELEASE, SCHEDULE, WITHDRAW, ReleaseConfirmForm
 from grading.releases import release_preview
 from grading.tasks import grades_release_notify
@@ -41,7 +42,7 @@ def _confirm(request: HttpRequest, role: str, course: Course, questions: QuerySe
             else:
                 return redirect("grading:course", course_slug=course.slug)
         else:
-            messages.error(request, next(iter(form.errors.values()))[0])
+            messages.error(request, first_error(form))
         action, status = request.POST.get("action", RELEASE), 400
     else:
         form = ReleaseConfirmForm(time_zone=course.time_zone)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
@@ -64,6 +65,14 @@ def question_for_staff(user, pk: int) -> tuple[Question, str]:
     if question is None:
         raise Http404("No such question.")
     return question, question.staff_role
+
+
+def question_for_instructor(user, pk: int, refusal: str) -> Question:
+    """The question if the user teaches its course; a TA gets a 403 saying `refusal`, anyone else a 404."""
+    question, role = question_for_staff(user, pk)
+    if not is_instructor(role):
+        raise PermissionDenied(refusal)
+    return question
 
 
 def module_for_staff(user, course_slug: str, module_slug: str) -> tuple[Module, str]:

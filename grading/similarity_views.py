@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from grading import selectors
+from grading.forms import first_error
 from grading.models import SimilarityCheck
 from grading.similarity import (
     DEFAULT_THRESHOLD,
@@ -28,10 +29,6 @@ from grading.similarity import (
 from grading.similarity_forms import SimilarityCheckForm, SimilarPairReviewForm
 
 PAIRS_PAGE_SIZE = 50
-
-
-def _first_error(form) -> str:
-    return next(iter(form.errors.values()))[0]
 
 
 @login_required
@@ -56,7 +53,7 @@ def similar_check(request: HttpRequest, pk: int) -> HttpResponse:
     form = SimilarityCheckForm(request.POST)
     try:
         if not form.is_valid():
-            raise SimilarityError(_first_error(form))
+            raise SimilarityError(first_error(form))
         check = similar_answers_check(question=question, actor=request.user, threshold=form.cleaned_data["threshold"])
         earlier = f" and {check.earlier_answers} from earlier terms" if check.earlier_answers else ""
         messages.success(request, f"Compared {check.answers} answer{'s' if check.answers != 1 else ''}{earlier}: "
@@ -91,7 +88,7 @@ def similar_review(request: HttpRequest, pk: int) -> HttpResponse:
     pair = pair_for_staff(request.user, pk)
     form = SimilarPairReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, first_error(form))
         return _pair_page(request, pair, form, status=400)
     similar_pair_review(pair=pair, actor=request.user, reviewed=form.cleaned_data["reviewed"],
                         note=form.cleaned_data["note"])

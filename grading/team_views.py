@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courses.models import Course, Question
 from courses.selectors import get_course_for_manager
 from grading import assignments
+from grading.forms import first_error
 from grading.team_forms import MODE_HAND, MODE_ROUND_ROBIN, MODE_SECTION, AssignForm, ReassignForm
 
 ANSWERS_PAGE_SIZE = 100
@@ -33,10 +34,6 @@ def _course(request: HttpRequest, slug: str, *, change: bool = False) -> Course:
 
 def _question(course: Course, pk: int) -> Question:
     return get_object_or_404(Question.objects.select_related("module__course"), pk=pk, module__course=course)
-
-
-def _first_error(form) -> str:
-    return next(iter(form.errors.values()))[0]
 
 
 def _names(result: assignments.AssignmentResult, graders) -> str:
@@ -94,7 +91,7 @@ def team_assign(request: HttpRequest, course_slug: str, pk: int) -> HttpResponse
     question = _question(course, pk)
     form = AssignForm(request.POST, question=question)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, first_error(form))
         return _question_page(request, course, question, form, status=400)
     data = form.cleaned_data
     try:
@@ -131,7 +128,7 @@ def team_reassign(request: HttpRequest, course_slug: str) -> HttpResponse:
     course = _course(request, course_slug, change=True)
     form = ReassignForm(request.POST, course=course)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, first_error(form))
         return redirect("grading_team:team", course_slug=course.slug)
     data = form.cleaned_data
     try:

@@ -13,15 +13,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from courses.models import Response
 from grading import assignments, calibration, double_marking, selectors, services
-from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm, criterion_inputs
+from grading.forms import CommentForm, GradeForm, RegradeAnswerForm, RegradeRequestForm, criterion_inputs, first_error
 from grading.models import GradeEventKind
 from reflect_site.input import INT32_MAX
 
 QUEUE_PAGE_SIZE = 50
-
-
-def _first_error(form) -> str:
-    return next(iter(form.errors.values()))[0]
 
 
 @login_required
@@ -148,7 +144,7 @@ def save(request: HttpRequest, pk: int) -> HttpResponse:
     form = GradeForm(request.POST, criteria=criteria)
     posted = _posted_grade(request, criteria)
     if not form.is_valid():
-        messages.error(request, _first_error(form))
+        messages.error(request, first_error(form))
         return _grade_page(request, response, role, posted=posted, status=400)
     data = form.cleaned_data
     try:
@@ -236,7 +232,7 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
     back = form.cleaned_data.get("response")  # the response to return to, if it was one of this question's
     try:
         if not valid:
-            raise services.GradingError(_first_error(form))
+            raise services.GradingError(first_error(form))
         comment = services.comment_add(question=question, actor=request.user, text=form.cleaned_data["text"])
     except services.GradingError as error:
         if _wants_json(request):
@@ -289,7 +285,7 @@ def regrade_request(request: HttpRequest, pk: int) -> HttpResponse:
     form = RegradeRequestForm(request.POST)
     try:
         if not form.is_valid():
-            raise services.GradingError(_first_error(form))
+            raise services.GradingError(first_error(form))
         services.regrade_request_create(response=response, student=request.user, reason=form.cleaned_data["reason"])
         messages.success(request, "Your regrade request was sent to the course staff.")
     except services.GradingError as error:
@@ -305,7 +301,7 @@ def regrade_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = RegradeAnswerForm(request.POST, criteria=selectors.question_criteria(regrade.response.question))
     try:
         if not form.is_valid():
-            raise services.GradingError(_first_error(form))
+            raise services.GradingError(first_error(form))
         data = form.cleaned_data
         services.regrade_answer(
             regrade=regrade, actor=request.user, reply=data["reply"], band_id=data["band"], score=data["score"],
