@@ -1,6 +1,7 @@
 """Admin for LTI registrations (superusers register platforms) and the tool's keys."""
 
 from django.contrib import admin, messages
+from django.db import models
 
 from courses.lti.keys import key_retire, key_rotate
 from courses.lti.models import LtiContext, LtiKey, LtiPlatform
@@ -8,6 +9,8 @@ from courses.lti.models import LtiContext, LtiKey, LtiPlatform
 
 @admin.register(LtiPlatform)
 class LtiPlatformAdmin(admin.ModelAdmin):
+    # A platform URL typed without a scheme means HTTPS (an LMS is never reached over plain HTTP).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "issuer", "client_id", "is_active"]
     search_fields = ["name", "issuer", "client_id"]
 
@@ -22,6 +25,7 @@ class LtiPlatformAdmin(admin.ModelAdmin):
 
 @admin.register(LtiContext)
 class LtiContextAdmin(admin.ModelAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["__str__", "course", "line_items_per", "roster_synced_at"]
     list_select_related = ["platform", "course"]
     raw_id_fields = ["course"]

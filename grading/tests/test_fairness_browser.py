@@ -24,7 +24,7 @@ def _pick(page, question: Question, label: str, score: int) -> None:
 
 def test_a_sample_is_double_marked_blind_and_the_instructor_moderates(browser, live_server, login, demo):
     q3 = _question(3)
-    # ta1 grades both answers to Q3 from the keyboard: EXCELLENT 10, then NEEDS IMPROVEMENT 4.
+    # ta1 grades the three answers to Q3 from the keyboard: EXCELLENT 10, NEEDS IMPROVEMENT 4, then GOOD 8.
     ta1 = browser.new_context().new_page()
     login(ta1, demo["ta1"], PASSWORD)
     ta1.goto(f"{live_server.url}/grading/questions/{q3.pk}/")
@@ -37,19 +37,23 @@ def test_a_sample_is_double_marked_blind_and_the_instructor_moderates(browser, l
     ta1.keyboard.press("1")
     ta1.keyboard.press("s")
     ta1.wait_for_url(lambda url: url != first_url and re.search(r"/grading/responses/\d+/$", url) is not None)
+    second_url = ta1.url
     ta1.keyboard.press("4")
     ta1.keyboard.press("s")
+    ta1.wait_for_url(lambda url: url != second_url and re.search(r"/grading/responses/\d+/$", url) is not None)
+    ta1.keyboard.press("2")
+    ta1.keyboard.press("s")
     ta1.wait_for_url(f"**/grading/questions/{q3.pk}/")
-    assert Grade.objects.filter(response__question=q3, graded_by=demo["ta1"]).count() == 2
+    assert Grade.objects.filter(response__question=q3, graded_by=demo["ta1"]).count() == 3
     excellent = Grade.objects.get(response__question=q3, score=10).response
 
-    # ta2 second-marks both, blind: neither the first grade nor its feedback is on the page.
+    # ta2 second-marks all three, blind: neither the first grade nor its feedback is on the page.
     ta2 = browser.new_context().new_page()
     login(ta2, demo["ta2"], PASSWORD)
     ta2.goto(f"{live_server.url}/grading/tinytorch/")
     ta2.locator(f"a[href='/grading/questions/{q3.pk}/second-marking/']").click()
-    expect(ta2.locator("#second-marking-queue tbody a")).to_have_count(2)
-    for _ in range(2):
+    expect(ta2.locator("#second-marking-queue tbody a")).to_have_count(3)
+    for _ in range(3):
         ta2.locator("#second-marking-queue tbody a").first.click()
         expect(ta2.locator("#answer")).to_be_visible()
         expect(ta2.locator("main")).not_to_contain_text("Zanzibar")
@@ -58,7 +62,7 @@ def test_a_sample_is_double_marked_blind_and_the_instructor_moderates(browser, l
         ta2.locator("#save-second-mark").click()
         expect(ta2.locator(".messages")).to_contain_text("Second mark saved")
     expect(ta2.locator("#second-marking-queue")).to_contain_text("Nothing is waiting")
-    assert SecondMark.objects.filter(grader=demo["ta2"]).count() == 2
+    assert SecondMark.objects.filter(grader=demo["ta2"]).count() == 3
 
     # The instructor sees the agreement, then moderates the one answer two bands apart (EXCELLENT vs SATISFACTORY).
     teacher = browser.new_context().new_page()
