@@ -48,6 +48,10 @@ def tree(tmp_path) -> Path:
     """The fixture tree plus what a working copy also holds: checkpoints, caches, hidden folders, a paired .ipynb."""
     root = tmp_path / "TinyTorch"
     shutil.copytree(TREE, root)
+    # A module in the seed's own style, with no module.yaml: the seed notebook itself.
+    reflection = root / "modules" / "source" / "04_reflection"
+    reflection.mkdir()
+    shutil.copy(TREE.parent / "activations_reflection.py", reflection / "reflection_dev.py")
     activations = root / "modules" / "source" / "03_activations"
     for junk in (activations / ".ipynb_checkpoints" / "activations_dev-checkpoint.py",
                  activations / "__pycache__" / "activations_dev.py", root / ".git" / "old_dev.py"):
@@ -60,7 +64,7 @@ def tree(tmp_path) -> Path:
     student_copy.parent.mkdir(parents=True)
     shutil.copy(activations / "activations_dev.py", student_copy)
     # jupytext's paired notebook of the same source: the .py is taken, the .ipynb left out.
-    shutil.copy(SOURCE / "04_reflection" / "reflection_dev.py", root / "modules" / "source" / "04_reflection" /
+    shutil.copy(reflection / "reflection_dev.py", root / "modules" / "source" / "04_reflection" /
                 "reflection_dev.ipynb")
     return root
 
