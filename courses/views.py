@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -25,6 +28,8 @@ from courses.signals import student_grade_page_wanted
 from courses.wordcount import count_words
 from reflect_site.input import InputError, int_in_range, read_json_object, savable_text
 from reflect_site.ratelimit import rate_limited
+
+logger = logging.getLogger(__name__)
 
 
 @login_required
@@ -191,13 +196,20 @@ def answer_save(request: HttpRequest, pk: int) -> JsonResponse:
     except ResponseError as exc:
         return JsonResponse({"error": exc.message}, status=exc.status_code)
     response = outcome.response
-    row = selectors.question_rows_for_student(request.user, [question], timezone.now())[0]
-    return JsonResponse({
+    reply = {
         "version": response.version, "saved_at": response.updated_at.isoformat(),
         "saved_at_display": moment_display(response.updated_at, question.module.course.time_zone),
         "words": count_words(response.text), "changed": outcome.changed,
-        "status": row.status, "has_unsubmitted_changes": row.has_unsubmitted_changes,
-    })
+    }
+    try:
+        row = selectors.question_rows_for_student(request.user, [question], timezone.now())[0]
+    except DatabaseError:
+        # The save is committed, so it is acknowledged with its version even if the badge's status can't be
+        # read now (the database went away in between); a 503 here would leave the browser a version behind.
+        logger.warning("autosave of response %s acknowledged without its status", response.pk, exc_info=True)
+    else:
+        reply.update(status=row.status, has_unsubmitted_changes=row.has_unsubmitted_changes)
+    return JsonResponse(reply)
 
 
 @login_required

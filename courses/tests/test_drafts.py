@@ -125,3 +125,30 @@ def test_a_student_cannot_ask_for_a_regrade_in_a_draft_module(client, world, dra
     response = Response.objects.get(question=question_of(draft), student=world.student)
     assert client.post(f"/grading/responses/{response.pk}/regrade/", {"reason": "Please."}).status_code == 404
     assert not RegradeRequest.objects.exists()
+
+
+def test_an_autosave_is_acknowledged_once_committed_even_if_its_status_cannot_be_read(client, world):
+    """The database failing after the save committed (the badge's status query) still answers 200 with the
+    new version, so the browser's next save is not refused as stale."""
+    from django.db import DatabaseError, connection
+
+    saved = {"done": False}
+
+    def fail_after_the_save(execute, sql, params, many, context):
+        if saved["done"] and sql.lstrip().upper().startswith("SELECT"):
+            raise DatabaseError("the server went away")
+        result = execute(sql, params, many, context)
+        if 'INSERT INTO "courses_responserevision"' in sql:
+            saved["done"] = True
+        return result
+
+    client.force_login(world.student)
+    url = f"/questions/{world.question.pk}/save"
+    with connection.execute_wrapper(fail_after_the_save):
+        reply = client.post(url, json.dumps({"text": "a first draft", "version": world.response.version}),
+                            content_type="application/json")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert "status" not in body
+    stored = Response.objects.get(pk=world.response.pk)
+    assert (stored.version, stored.text) == (body["version"], "a first draft")
