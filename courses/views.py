@@ -203,10 +203,12 @@ def answer_save(request: HttpRequest, pk: int) -> JsonResponse:
     }
     try:
         row = selectors.question_rows_for_student(request.user, [question], timezone.now())[0]
-    except DatabaseError:
+    except DatabaseError as error:
         # The save is committed, so it is acknowledged with its version even if the badge's status can't be
         # read now (the database went away in between); a 503 here would leave the browser a version behind.
-        logger.warning("autosave of response %s acknowledged without its status", response.pk, exc_info=True)
+        # One line, like every other outage warning: no traceback.
+        logger.warning("autosave of response %s acknowledged without its status: %s: %s", response.pk,
+                       type(error).__name__, str(error).splitlines()[0] if str(error) else "")
     else:
         reply.update(status=row.status, has_unsubmitted_changes=row.has_unsubmitted_changes)
     return JsonResponse(reply)

@@ -127,7 +127,7 @@ def test_a_student_cannot_ask_for_a_regrade_in_a_draft_module(client, world, dra
     assert not RegradeRequest.objects.exists()
 
 
-def test_an_autosave_is_acknowledged_once_committed_even_if_its_status_cannot_be_read(client, world):
+def test_an_autosave_is_acknowledged_once_committed_even_if_its_status_cannot_be_read(client, world, caplog):
     """The database failing after the save committed (the badge's status query) still answers 200 with the
     new version, so the browser's next save is not refused as stale."""
     from django.db import DatabaseError, connection
@@ -152,3 +152,7 @@ def test_an_autosave_is_acknowledged_once_committed_even_if_its_status_cannot_be
     assert "status" not in body
     stored = Response.objects.get(pk=world.response.pk)
     assert (stored.version, stored.text) == (body["version"], "a first draft")
+    # Logged as one warning line, like every outage, with no traceback.
+    [record] = [r for r in caplog.records if "acknowledged without its status" in r.getMessage()]
+    assert record.levelname == "WARNING" and record.exc_info is None
+    assert "DatabaseError: the server went away" in record.getMessage()
